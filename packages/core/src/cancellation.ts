@@ -1,4 +1,4 @@
-import { AbortedError, TimeoutError, isTesseraError } from "./errors.js";
+import { AbortedError, isTesseraError, TimeoutError } from "./errors.js";
 import { type Extensions, key } from "./extensions.js";
 
 /**
@@ -64,7 +64,10 @@ function cancellation(parent: AbortSignal, timeoutMs: number | undefined): Cance
   else {
     if (parent !== never) parent.addEventListener("abort", onParentAbort, { once: true });
     if (timeoutMs !== undefined) {
-      timer = setTimeout(() => abort(new TimeoutError(`timed out after ${timeoutMs} ms`, timeoutMs)), timeoutMs);
+      timer = setTimeout(
+        () => abort(new TimeoutError(`timed out after ${timeoutMs} ms`, timeoutMs)),
+        timeoutMs,
+      );
     }
   }
   return {

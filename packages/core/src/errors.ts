@@ -35,10 +35,15 @@ export class TesseraError extends Error {
     Object.defineProperty(this, "name", { value: new.target.name, configurable: true, writable: true });
   }
 
+  // `this` is the class on the right of `instanceof` (a subclass, usually): that is the point here.
+  // biome-ignore lint/complexity/noThisInStatic: the receiver is the subclass being tested against
   static override [Symbol.hasInstance](value: unknown): boolean {
+    // biome-ignore lint/complexity/noThisInStatic: see above
     if (Function.prototype[Symbol.hasInstance].call(this, value)) return true;
     if (!isTesseraError(value)) return false;
+    // biome-ignore lint/complexity/noThisInStatic: see above
     if (this === TesseraError) return true;
+    // biome-ignore lint/complexity/noThisInStatic: see above
     const code = (this as { code?: string }).code;
     return code !== undefined && value.code === code;
   }

@@ -55,7 +55,11 @@ export class Extensions {
 
   /** Append a value for `key`; earlier values stay in the history. Returns `this` for chaining. */
   insert<T>(key: Key<T>, value: T): this {
-    const own = (this.#own ??= new Map());
+    let own = this.#own;
+    if (own === undefined) {
+      own = new Map();
+      this.#own = own;
+    }
     const list = own.get(key.symbol);
     if (list === undefined) own.set(key.symbol, [value]);
     else list.push(value);

@@ -1,44 +1,44 @@
-export type { Service, InputOf, OutputOf } from "./service.js";
-export { service } from "./service.js";
-export type {
-  Layer,
-  LayerKind,
-  Applied,
-  Same,
-  StackError,
-  KindResult,
-  KindCheck,
-  GenericLayer,
-  LayerResult,
-  Fold,
-} from "./layer.js";
-export { layer, sameLayer, genericLayer, identity } from "./layer.js";
-export type { Stack, StackKind } from "./stack.js";
-export { stack } from "./stack.js";
-export type { Key, Extensible } from "./extensions.js";
-export { key, Extensions, forkInput } from "./extensions.js";
 export type { Cancellation, HasExtensions } from "./cancellation.js";
 export {
+  abortReason,
+  appendSignal,
+  childCancellation,
+  neverAborts,
+  raceAbort,
   SignalKey,
   signalOf,
-  neverAborts,
-  childCancellation,
-  withTimeout,
-  withDeadline,
-  abortReason,
   throwIfAborted,
-  raceAbort,
-  appendSignal,
+  withDeadline,
+  withTimeout,
 } from "./cancellation.js";
 export type { TesseraErrorOptions } from "./errors.js";
 export {
-  TesseraError,
-  isTesseraError,
-  errorCode,
-  MissingExtensionError,
   AbortedError,
-  TimeoutError,
+  errorCode,
+  isTesseraError,
+  MissingExtensionError,
   ShutdownError,
+  TesseraError,
+  TimeoutError,
 } from "./errors.js";
-export type { Shutdown, ShutdownResult, CloseOptions } from "./shutdown.js";
+export type { Extensible, Key } from "./extensions.js";
+export { Extensions, forkInput, key } from "./extensions.js";
+export type {
+  Applied,
+  Fold,
+  GenericLayer,
+  KindCheck,
+  KindResult,
+  Layer,
+  LayerKind,
+  LayerResult,
+  Same,
+  StackError,
+} from "./layer.js";
+export { genericLayer, identity, layer, sameLayer } from "./layer.js";
+export type { InputOf, OutputOf, Service } from "./service.js";
+export { service } from "./service.js";
+export type { CloseOptions, Shutdown, ShutdownResult } from "./shutdown.js";
 export { createShutdown, trackInFlight } from "./shutdown.js";
+export type { Stack, StackKind } from "./stack.js";
+export { stack } from "./stack.js";

@@ -113,16 +113,15 @@ export function identity(): GenericLayer<Same> {
 }
 
 /** The outer service that layer `L` makes from `Service<I, O>`, or a {@link StackError}. */
-export type LayerResult<L, I, O> =
-  L extends { readonly "~kind": infer K extends LayerKind }
-    ? KindResult<K, I, O>
-    : L extends Layer<infer II, infer IO, infer OI, infer OO>
-      ? [II] extends [I]
-        ? [O] extends [IO]
-          ? Service<OI, OO>
-          : StackError<"the inner service's output is not what the layer expects", I, O>
-        : StackError<"the layer calls its inner service with an input it does not accept", I, O>
-      : StackError<"not a layer", I, O>;
+export type LayerResult<L, I, O> = L extends { readonly "~kind": infer K extends LayerKind }
+  ? KindResult<K, I, O>
+  : L extends Layer<infer II, infer IO, infer OI, infer OO>
+    ? [II] extends [I]
+      ? [O] extends [IO]
+        ? Service<OI, OO>
+        : StackError<"the inner service's output is not what the layer expects", I, O>
+      : StackError<"the layer calls its inner service with an input it does not accept", I, O>
+    : StackError<"not a layer", I, O>;
 
 /** Apply layers, innermost (last) first, to `S`. */
 export type Fold<Ls extends readonly unknown[], S> = Ls extends readonly [...infer Init, infer Last]
