@@ -36,7 +36,6 @@ export class TesseraError extends Error {
   }
 
   // `this` is the class on the right of `instanceof` (a subclass, usually): that is the point here.
-  // biome-ignore lint/complexity/noThisInStatic: the receiver is the subclass being tested against
   static override [Symbol.hasInstance](value: unknown): boolean {
     // biome-ignore lint/complexity/noThisInStatic: see above
     if (Function.prototype[Symbol.hasInstance].call(this, value)) return true;
