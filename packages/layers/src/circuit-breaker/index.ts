@@ -105,6 +105,7 @@ export function circuitBreaker<O = unknown>(
 interface BreakerConfig<O> {
   readonly consecutive: number;
   readonly ratio: number;
+  /** 0 when no failureRatio was given: the ratio rule is off. */
   readonly window: number;
   readonly minCalls: number;
   readonly openFor: number;
@@ -215,7 +216,9 @@ class CircuitBreakerService<I, O> implements Service<I, O> {
     if (!failed) return;
     if (
       this.#consecutive >= config.consecutive ||
-      (this.#ringCalls >= config.minCalls && this.#ringFailures >= config.ratio * this.#ringCalls)
+      (config.window > 0 &&
+        this.#ringCalls >= config.minCalls &&
+        this.#ringFailures >= config.ratio * this.#ringCalls)
     ) {
       this.#transition("open");
     }
