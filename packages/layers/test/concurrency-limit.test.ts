@@ -2,7 +2,7 @@ import { type Service, stack } from "@tessera/core";
 import { describe, expect, it } from "vitest";
 import { concurrencyLimit } from "../src/concurrency-limit/index.js";
 import { OverloadedError } from "../src/errors/index.js";
-import { type Req, manual, req, settle, state } from "./helpers.js";
+import { manual, type Req, req, settle, state } from "./helpers.js";
 
 type Limited = Service<Req, string> & { readonly inFlight: number; readonly queued: number };
 
@@ -30,7 +30,7 @@ describe("concurrencyLimit", () => {
 
   it("adds no promise of its own when a permit is free", () => {
     const p = Promise.resolve("x");
-    const svc = concurrencyLimit(1).layer({ serve: () => p });
+    const svc = concurrencyLimit(1).layer({ serve: (_: Req) => p });
     expect(svc.serve(req())).toBe(p);
   });
 

@@ -1,5 +1,5 @@
 import { getEventListeners } from "node:events";
-import { type Extensible, Extensions, type Service, SignalKey, abortReason, signalOf } from "@tessera/core";
+import { abortReason, type Extensible, Extensions, type Service, SignalKey, signalOf } from "@tessera/core";
 
 /** A request-like input that implements `Extensible` (what retry and hedge need). */
 export class Req implements Extensible {

@@ -9,7 +9,7 @@ import { log } from "../src/log/index.js";
 import { mapOutput } from "../src/map/index.js";
 import { rateLimit } from "../src/rate-limit/index.js";
 import { timeout } from "../src/timeout/index.js";
-import { type Req, manual, req, settle, slow } from "./helpers.js";
+import { manual, type Req, req, settle, slow } from "./helpers.js";
 
 beforeEach(() => {
   vi.useFakeTimers();
@@ -75,7 +75,9 @@ describe("loadShed", () => {
   });
 
   it("sheds instead of waiting for a rate limit's next token", async () => {
-    const svc = stack(loadShed(), rateLimit({ rate: 1, burst: 1, wait: 5_000 })).into(service(() => "ok"));
+    const svc = stack(loadShed(), rateLimit({ rate: 1, burst: 1, wait: 5_000 })).into(
+      service((_: Req) => "ok"),
+    );
     expect(await svc.serve(req())).toBe("ok");
     await expect(svc.serve(req())).rejects.toBeInstanceOf(OverloadedError);
     vi.advanceTimersByTime(1_000);

@@ -1,8 +1,16 @@
-import { AbortedError, type Extensions, type Service, TimeoutError, key, signalOf, stack } from "@tessera/core";
+import {
+  AbortedError,
+  type Extensions,
+  key,
+  type Service,
+  signalOf,
+  stack,
+  TimeoutError,
+} from "@tessera/core";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { RetryBudgetExhaustedError } from "../src/errors/index.js";
-import { type RetryEvent, fullJitterBackoff, retry, retryBudget } from "../src/retry/index.js";
-import { Req, req, settle, slow, state } from "./helpers.js";
+import { fullJitterBackoff, type RetryEvent, retry, retryBudget } from "../src/retry/index.js";
+import { type Req, req, settle, slow, state } from "./helpers.js";
 
 beforeEach(() => {
   vi.useFakeTimers();
@@ -42,9 +50,12 @@ describe("retry", () => {
   it("retries failures with full-jitter exponential backoff, then succeeds", async () => {
     const { service, inputs } = scripted([new Error("a"), new Error("b"), "ok"]);
     const events: RetryEvent<string>[] = [];
-    const svc = retry<string>({ attempts: 3, baseDelay: 100, random: half, onRetry: (e) => events.push(e) }).layer(
-      service,
-    );
+    const svc = retry<string>({
+      attempts: 3,
+      baseDelay: 100,
+      random: half,
+      onRetry: (e) => events.push(e),
+    }).layer(service);
     const result = svc.serve(req());
     await vi.advanceTimersByTimeAsync(0);
     expect(inputs).toHaveLength(1);
@@ -65,7 +76,9 @@ describe("retry", () => {
   it("runs every attempt on forked extensions, so a failed attempt leaves nothing behind", async () => {
     const { service, inputs } = scripted([new Error("a"), "ok"]);
     const input = req();
-    const result = retry({ random: () => 0 }).layer(service).serve(input);
+    const result = retry({ random: () => 0 })
+      .layer(service)
+      .serve(input);
     await vi.advanceTimersByTimeAsync(0);
     expect(await result).toBe("ok");
     expect(inputs[0]).not.toBe(input);
@@ -79,7 +92,11 @@ describe("retry", () => {
   it("passes the last error on when the attempts run out", async () => {
     const last = new Error("c");
     const { service, inputs } = scripted([new Error("a"), new Error("b"), last]);
-    const result = settle(retry({ attempts: 3, random: () => 0 }).layer(service).serve(req()));
+    const result = settle(
+      retry({ attempts: 3, random: () => 0 })
+        .layer(service)
+        .serve(req()),
+    );
     await vi.runAllTimersAsync();
     await expect(result).rejects.toBe(last);
     expect(inputs).toHaveLength(3);
@@ -97,20 +114,29 @@ describe("retry", () => {
     expect(b.inputs).toHaveLength(1);
 
     const c = scripted([new TimeoutError(), "ok"]); // a per-attempt timeout is worth retrying
-    const result = retry({ random: () => 0 }).layer(c.service).serve(req());
+    const result = retry({ random: () => 0 })
+      .layer(c.service)
+      .serve(req());
     await vi.advanceTimersByTimeAsync(0);
     expect(await result).toBe("ok");
   });
 
   it("retries outputs the output predicate rejects, and returns the last one when attempts run out", async () => {
     const a = scripted([{ status: 503 }, { status: 200 }]);
-    const onlyOk = retry({ random: () => 0, isRetryableOutput: (res: { status: number }) => res.status === 503 });
+    const onlyOk = retry({
+      random: () => 0,
+      isRetryableOutput: (res: { status: number }) => res.status === 503,
+    });
     const first = onlyOk.layer(a.service).serve(req());
     await vi.advanceTimersByTimeAsync(0);
     expect(await first).toEqual({ status: 200 });
 
     const b = scripted([{ status: 503 }, { status: 503 }]);
-    const second = retry({ attempts: 2, random: () => 0, isRetryableOutput: (res: { status: number }) => res.status === 503 })
+    const second = retry({
+      attempts: 2,
+      random: () => 0,
+      isRetryableOutput: (res: { status: number }) => res.status === 503,
+    })
       .layer(b.service)
       .serve(req());
     await vi.advanceTimersByTimeAsync(0);
@@ -121,7 +147,11 @@ describe("retry", () => {
   it("stops waiting as soon as the caller's signal aborts, with its reason", async () => {
     const { service, inputs } = scripted([new Error("a"), "ok"]);
     const caller = new AbortController();
-    const result = settle(retry({ baseDelay: 1_000, random: () => 0.9 }).layer(service).serve(req("/", caller.signal)));
+    const result = settle(
+      retry({ baseDelay: 1_000, random: () => 0.9 })
+        .layer(service)
+        .serve(req("/", caller.signal)),
+    );
     await vi.advanceTimersByTimeAsync(100);
     expect(vi.getTimerCount()).toBe(1); // the backoff
     caller.abort(new AbortedError("client gone"));
@@ -158,9 +188,11 @@ describe("retry", () => {
 
     // A second service sharing the budget gets no retry either.
     const other = scripted([new Error("x"), "ok"]);
-    await expect(retry({ budget, random: () => 0 }).layer(other.service).serve(req())).rejects.toBeInstanceOf(
-      RetryBudgetExhaustedError,
-    );
+    await expect(
+      retry({ budget, random: () => 0 })
+        .layer(other.service)
+        .serve(req()),
+    ).rejects.toBeInstanceOf(RetryBudgetExhaustedError);
     expect(other.inputs).toHaveLength(1);
   });
 

@@ -1,16 +1,16 @@
 import {
   AbortedError,
   Extensions,
+  neverAborts,
   type Service,
   SignalKey,
-  TimeoutError,
-  neverAborts,
   signalOf,
   stack,
+  TimeoutError,
 } from "@tessera/core";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { timeout } from "../src/timeout/index.js";
-import { abortListeners, req, settle, slow, state } from "./helpers.js";
+import { abortListeners, type Req, req, settle, slow, state } from "./helpers.js";
 
 beforeEach(() => {
   vi.useFakeTimers();
@@ -81,7 +81,7 @@ describe("timeout", () => {
 
   it("passes the inner error through and releases the timer", async () => {
     const boom = new Error("boom");
-    const svc = timeout(1_000).layer({ serve: () => Promise.reject(boom) });
+    const svc = timeout(1_000).layer({ serve: (_: Req) => Promise.reject(boom) });
     await expect(svc.serve(req())).rejects.toBe(boom);
     expect(vi.getTimerCount()).toBe(0);
   });
@@ -91,7 +91,7 @@ describe("timeout", () => {
     const caller = new AbortController();
     const input = req("/", caller.signal);
     const svc = timeout(1_000).layer({
-      serve: () => {
+      serve: (_: Req): Promise<string> => {
         throw boom;
       },
     });
@@ -117,8 +117,10 @@ describe("timeout", () => {
   it("does not call the inner service when the caller has already aborted", async () => {
     const caller = new AbortController();
     caller.abort();
-    const serve = vi.fn(() => Promise.resolve("x"));
-    await expect(timeout(10).layer({ serve }).serve(req("/", caller.signal))).rejects.toBeInstanceOf(AbortedError);
+    const serve = vi.fn((_: Req) => Promise.resolve("x"));
+    await expect(timeout(10).layer({ serve }).serve(req("/", caller.signal))).rejects.toBeInstanceOf(
+      AbortedError,
+    );
     expect(serve).not.toHaveBeenCalled();
   });
 
