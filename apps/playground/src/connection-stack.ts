@@ -1,0 +1,41 @@
+import { identity, type Service, stack } from "@tessera/core";
+import { concurrencyLimit } from "@tessera/layers/concurrency-limit";
+import { consumeErrors } from "@tessera/layers/consume-errors";
+import { log } from "@tessera/layers/log";
+import { timeout } from "@tessera/layers/timeout";
+import { type Conn, formatSocketAddress, PeerAddr } from "@tessera/net";
+import type { Logger } from "pino";
+
+export interface ConnectionLayers {
+  readonly logger: Logger;
+  /** Connections served at once; more wait in a queue of `queue`, then are refused. */
+  readonly concurrency: number;
+  readonly queue: number;
+  /** Close a connection after this many ms (0: never). */
+  readonly timeoutMs: number;
+}
+
+/** What the server commands' `--help` says about the layers around their connection service. */
+export const connectionLayersHelp = `Layers around each connection, outer first:
+  log                 one line per connection at debug (id, peer, duration); errors at warn
+  consumeErrors       a failed connection is logged and dropped; other connections carry on
+  concurrencyLimit    --concurrency N connections served at once, --queue N more wait, the rest are closed
+  timeout             --timeout MS closes a connection that lives longer (0: no limit)`;
+
+/** The layers every `tessera` server command puts around its connection service. */
+export function connectionStack(options: ConnectionLayers, inner: Service<Conn, void>): Service<Conn, void> {
+  return stack(
+    log<Conn, void>({
+      logger: options.logger,
+      level: "debug",
+      errorLevel: "warn",
+      bindings: (conn) => {
+        const peer = conn.extensions.get(PeerAddr);
+        return peer ? { peer: formatSocketAddress(peer) } : {};
+      },
+    }),
+    consumeErrors<Conn>(),
+    concurrencyLimit(options.concurrency, { queue: options.queue }),
+    options.timeoutMs > 0 ? timeout(options.timeoutMs) : identity(),
+  ).into(inner);
+}
