@@ -14,9 +14,9 @@ export class Req implements Extensible {
   }
 }
 
-/** A request whose cancellation signal is `signal`. */
-export function req(path = "/", signal?: AbortSignal): Req {
-  const ext = new Extensions();
+/** A request whose cancellation signal is `signal`, optionally on `parent` (its extensions are forked). */
+export function req(path = "/", signal?: AbortSignal, parent?: { readonly extensions: Extensions }): Req {
+  const ext = parent === undefined ? new Extensions() : parent.extensions.fork();
   if (signal !== undefined) ext.insert(SignalKey, signal);
   return new Req(path, ext);
 }

@@ -99,7 +99,8 @@ class LogService<I extends HasExtensions, O> implements Service<I, O> {
     const values = logger.levels.values;
     this.#levelValue = levelValue(values, this.#level);
     this.#startValue = levelValue(values, this.#startLevel);
-    this.#errorValue = Math.min(levelValue(values, this.#errorLevel), levelValue(values, this.#cancelLevel));
+    // The layer can skip a call entirely only if neither a failure nor a cancellation would be logged.
+    this.#errorValue = Math.max(levelValue(values, this.#errorLevel), levelValue(values, this.#cancelLevel));
     this.#idField = options.idField ?? "id";
     this.#makeId = options.id;
     this.#bindings = options.bindings;

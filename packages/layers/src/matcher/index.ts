@@ -10,7 +10,8 @@ export type Matcher<I> = (input: I) => boolean;
 export type MatcherInput<Ms extends readonly Matcher<any>[]> = Intersect<
   { [K in keyof Ms]: Ms[K] extends Matcher<infer I> ? (x: I) => void : never }[number]
 >;
-type Intersect<F> = F extends (x: infer I) => void ? I : never;
+// Not distributive ([F], not F): inferring from a union of functions' parameters gives the intersection.
+type Intersect<F> = [F] extends [(x: infer I) => void] ? I : never;
 
 /**
  * Matches when every matcher matches (none given: always).

@@ -14,7 +14,8 @@ export type RoutesInput<Rs extends readonly Route<any, any>[]> = Intersect<
 export type RoutesOutput<Rs extends readonly Route<any, any>[]> = {
   [K in keyof Rs]: Rs[K] extends Route<any, infer O> ? O : never;
 }[number];
-type Intersect<F> = F extends (x: infer I) => void ? I : never;
+// Not distributive ([F], not F): inferring from a union of functions' parameters gives the intersection.
+type Intersect<F> = [F] extends [(x: infer I) => void] ? I : never;
 
 /**
  * The kind of `route`/`hijack`: the inner service (the fallback) keeps its input type, which the routes must
