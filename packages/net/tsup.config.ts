@@ -7,4 +7,6 @@ export default defineConfig({
   dts: true,
   clean: true,
   sourcemap: true,
+  // Error classes take their `name` from the class; esbuild would otherwise rename some (`_Foo`).
+  keepNames: true,
 });

@@ -34,7 +34,7 @@ export function connectionStack(options: ConnectionLayers, inner: Service<Conn, 
         return peer ? { peer: formatSocketAddress(peer) } : {};
       },
     }),
-    consumeErrors<Conn>(),
+    consumeErrors<Conn>({ logger: options.logger }),
     concurrencyLimit(options.concurrency, { queue: options.queue }),
     options.timeoutMs > 0 ? timeout(options.timeoutMs) : identity(),
   ).into(inner);

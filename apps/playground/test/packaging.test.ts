@@ -81,7 +81,8 @@ describe("packaging", () => {
       [
         "--input-type=module",
         "-e",
-        `import { service, stack, sameLayer, Extensions, key } from "@tessera/core";
+        `import { service, stack, sameLayer, Extensions, key, TimeoutError } from "@tessera/core";
+         if (new TimeoutError().name !== "TimeoutError") throw new Error("bundled class renamed: " + new TimeoutError().name);
          const double = sameLayer((inner) => ({ serve: async (n) => 2 * (await inner.serve(n)) }));
          const ext = new Extensions().insert(key("pack.K"), 1);
          console.log(await stack(double).into(service((n) => n + 1)).serve(20), ext.get(key("pack.K")));`,
@@ -111,6 +112,8 @@ describe("packaging", () => {
          const echo = service(async (conn) => { conn.stream.pipe(conn.stream); await new Promise((r) => conn.stream.once("close", r)); });
          const listener = await listen({ host: "127.0.0.1", port: 0 }, echo);
          const conn = await tcpConnector().serve(connectRequest({ host: "127.0.0.1", port: listener.address.port }));
+         const refused = await tcpConnector().serve(connectRequest({ host: "127.0.0.1", port: 1 })).catch((e) => e);
+         if (refused.name !== "ConnectionRefusedError" || refused.code !== "ERR_NET_CONNECTION_REFUSED") throw refused;
          conn.stream.end("ping");
          let got = "";
          for await (const chunk of conn.stream) got += chunk;
