@@ -94,16 +94,18 @@ describe("type inference through stacks", () => {
     );
     // @ts-expect-error the output predicate takes Res, but mapOutput below turned the output into a number
     retryOverNumbers.into(handler);
-    // @ts-expect-error timeout needs extensions, but mapInput above it takes a plain string
-    stack(
+    const timeoutOverStrings = stack(
       timeout(5),
       mapInput((path: string) => req(path)),
-    ).into(handler);
-    // @ts-expect-error mapOutput takes a string, the handler returns Res
-    stack(
+    );
+    // @ts-expect-error timeout needs extensions, but mapInput above it takes a plain string
+    timeoutOverStrings.into(handler);
+    const lengthOfStrings = stack(
       log({ logger }),
       mapOutput((s: string) => s.length),
-    ).into(handler);
+    );
+    // @ts-expect-error mapOutput takes a string, the handler returns Res
+    lengthOfStrings.into(handler);
     // @ts-expect-error consumeErrors drops errors, so it only fits services that return nothing
     stack(consumeErrors(), concurrencyLimit(1)).into(handler);
     // @ts-expect-error numbers carry no extensions for the limit's cancellation
