@@ -64,6 +64,9 @@ export class FieldFacts {
   /** A non-empty Upgrade field is present. */
   upgrade = false;
   expectContinue = false;
+  /** First problem found in Content-Length / Transfer-Encoding values; thrown after the conflict check. */
+  private contentLengthProblem: string | null = null;
+  private codingsProblem: string | null = null;
 
   /**
    * Reads the framing-relevant fields of `headers`. Throws for a malformed or conflicting Content-Length, a
@@ -83,6 +86,8 @@ export class FieldFacts {
     this.hostCount = 0;
     this.upgrade = false;
     this.expectContinue = false;
+    this.contentLengthProblem = null;
+    this.codingsProblem = null;
 
     const buf = headers.buffer;
     const offsets = headers.offsets;
@@ -118,22 +123,26 @@ export class FieldFacts {
           break;
         case 14:
           if (first === 0x63 && equalsLower(buf, ns, ne, NAME_CONTENT_LENGTH)) {
-            this.addContentLength(buf, offsets[o + 2]!, offsets[o + 3]!, errStatus);
+            this.contentLengthProblem ??= this.addContentLength(buf, offsets[o + 2]!, offsets[o + 3]!);
           }
           break;
         case 17:
           if (first === 0x74 && equalsLower(buf, ns, ne, NAME_TRANSFER_ENCODING)) {
             this.transferEncoding = true;
-            this.addCodings(buf, offsets[o + 2]!, offsets[o + 3]!, errStatus);
+            this.codingsProblem ??= this.addCodings(buf, offsets[o + 2]!, offsets[o + 3]!);
           }
           break;
       }
     }
     // RFC 9112 6.1: a sender MUST NOT send both, and a message with both "might indicate an attempt to perform
-    // request smuggling or response splitting". Rejected in both directions.
-    if (this.transferEncoding && this.contentLength !== -1) {
+    // request smuggling or response splitting". Rejected in both directions, and reported in preference to a
+    // malformed value of either, since it is the more telling diagnosis.
+    if (this.transferEncoding && (this.contentLength !== -1 || this.contentLengthProblem !== null)) {
       throw new ContentLengthWithTransferEncodingError(errStatus);
     }
+    if (this.contentLengthProblem !== null)
+      throw new InvalidContentLengthError(this.contentLengthProblem, errStatus);
+    if (this.codingsProblem !== null) throw new InvalidTransferEncodingError(this.codingsProblem, errStatus);
   }
 
   /**
@@ -141,7 +150,7 @@ export class FieldFacts {
    * (RFC 9110 8.6 allows this; it happens when an intermediary merges duplicates). Anything else, including
    * signs, spaces inside the number, empty elements and values above 2^53-1, is an error.
    */
-  private addContentLength(buf: Buffer, start: number, end: number, errStatus: number | undefined): void {
+  private addContentLength(buf: Buffer, start: number, end: number): string | null {
     let i = start;
     for (;;) {
       let value = 0;
@@ -152,15 +161,13 @@ export class FieldFacts {
         value = value * 10 + d;
         i++;
       }
-      if (i === digitsStart) throw new InvalidContentLengthError("not a number", errStatus);
-      if (value > Number.MAX_SAFE_INTEGER) throw new InvalidContentLengthError("too large", errStatus);
-      if (this.contentLength !== -1 && this.contentLength !== value) {
-        throw new InvalidContentLengthError("several different values", errStatus);
-      }
+      if (i === digitsStart) return "not a number";
+      if (value > Number.MAX_SAFE_INTEGER) return "larger than 2^53-1";
+      if (this.contentLength !== -1 && this.contentLength !== value) return "several different values";
       this.contentLength = value;
       while (i < end && isOws(buf[i]!)) i++;
-      if (i === end) return;
-      if (buf[i] !== 0x2c) throw new InvalidContentLengthError("not a number", errStatus);
+      if (i === end) return null;
+      if (buf[i] !== 0x2c) return "not a number";
       i++;
       while (i < end && isOws(buf[i]!)) i++;
     }
@@ -170,12 +177,12 @@ export class FieldFacts {
    * Transfer-Encoding = #transfer-coding, combined over all its fields. Strict: every element must be a bare
    * token (no parameters, no empty elements like `chunked , `), so there is exactly one reading of the list.
    */
-  private addCodings(buf: Buffer, start: number, end: number, errStatus: number | undefined): void {
+  private addCodings(buf: Buffer, start: number, end: number): string | null {
     let i = start;
     for (;;) {
       const s = i;
       while (i < end && TCHAR[buf[i]!] === 1) i++;
-      if (i === s) throw new InvalidTransferEncodingError("empty or malformed coding", errStatus);
+      if (i === s) return "empty or malformed coding";
       if (equalsLower(buf, s, i, TOKEN_CHUNKED)) {
         if (this.sawChunked) this.chunkedTwice = true;
         this.sawChunked = true;
@@ -185,8 +192,8 @@ export class FieldFacts {
         this.chunkedLast = false;
       }
       while (i < end && isOws(buf[i]!)) i++;
-      if (i === end) return;
-      if (buf[i] !== 0x2c) throw new InvalidTransferEncodingError("empty or malformed coding", errStatus);
+      if (i === end) return null;
+      if (buf[i] !== 0x2c) return "empty or malformed coding";
       i++;
       while (i < end && isOws(buf[i]!)) i++;
     }
