@@ -16,6 +16,12 @@ export interface MemoryPairOptions {
   readonly allowHalfOpen?: boolean;
 }
 
+/** One end of a {@link memoryPair}: a `Duplex`, plus `resetAndDestroy()` as on a `net.Socket`. */
+export interface MemoryStream extends Duplex {
+  /** Close abruptly: the peer errors with `ECONNRESET` (TCP RST), whatever was buffered. */
+  resetAndDestroy(): this;
+}
+
 type WriteCallback = (error?: Error | null) => void;
 
 // An error shaped like Node's socket errors (`code`, `syscall`), so `toSocketError` maps it like a real one.
@@ -37,12 +43,20 @@ function destroyedError(): Error {
  * `write()` returns false and `'drain'` comes once the peer reads: buffered bytes stay bounded by the two high
  * water marks (plus one chunk), exactly the contract a socket gives.
  */
-class MemoryEndpoint extends Duplex {
+class MemoryEndpoint extends Duplex implements MemoryStream {
   peer!: MemoryEndpoint;
   /** The peer's pending write, held while this end's readable buffer is full. */
   held: WriteCallback | undefined;
-  /** The peer closed after a clean end: this end's reads finish normally, but its writes now fail (EPIPE). */
+  /** The peer closed cleanly: this end's reads finish normally, but its writes now fail (EPIPE). */
   peerClosed = false;
+  /** This end has pushed EOF into the peer's readable side. */
+  eofSent = false;
+  #reset = false;
+
+  resetAndDestroy(): this {
+    this.#reset = true;
+    return this.destroy();
+  }
 
   override _read(): void {
     const callback = this.held;
@@ -65,15 +79,17 @@ class MemoryEndpoint extends Duplex {
 
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
     const peer = this.peer;
-    // A close is clean (TCP's FIN) only when everything this end wrote went out and everything it was sent was
-    // read; otherwise it is abrupt (TCP would send a reset) and the peer sees ECONNRESET, as with a socket.
-    const abrupt = !this.writableFinished || this.readableLength > 0 || this.held !== undefined;
+    // As with TCP, closing with input left unread is a reset (the kernel sends RST); so is losing bytes this
+    // end had accepted to send, and `resetAndDestroy()`. Any other close is clean (FIN), whatever error the
+    // local side was destroyed with (it stays local): the peer reads to the end and its later writes fail.
+    const abrupt =
+      this.#reset || this.writableLength > 0 || this.readableLength > 0 || this.held !== undefined;
     const theirs = this.held;
     const mine = peer.held;
     this.held = undefined;
     peer.held = undefined;
     callback(error);
-    process.nextTick(propagateDestroy, peer, abrupt, mine, theirs);
+    process.nextTick(propagateDestroy, this, abrupt, mine, theirs);
   }
 }
 
@@ -85,35 +101,45 @@ function deliver(from: MemoryEndpoint, chunk: Buffer, callback: WriteCallback): 
   else to.held = callback;
 }
 
-function deliverEnd(from: MemoryEndpoint, callback: WriteCallback): void {
+function sendEof(from: MemoryEndpoint): void {
   const to = from.peer;
-  if (!to.destroyed && !from.peerClosed) to.push(null);
+  if (from.eofSent || to.destroyed) return;
+  from.eofSent = true;
+  to.push(null);
+}
+
+function deliverEnd(from: MemoryEndpoint, callback: WriteCallback): void {
+  if (!from.peerClosed) sendEof(from);
   callback();
 }
 
 function propagateDestroy(
-  peer: MemoryEndpoint,
+  from: MemoryEndpoint,
   abrupt: boolean,
   mine: WriteCallback | undefined,
   theirs: WriteCallback | undefined,
 ): void {
+  const peer = from.peer;
   // Our own write that was waiting for the peer to read will never complete.
   mine?.(destroyedError());
   // The peer's write that was waiting for us to read: it hits a closed connection.
   theirs?.(systemError("ECONNRESET", "write", "the peer destroyed the connection"));
   if (peer.destroyed) return;
-  if (abrupt) peer.destroy(systemError("ECONNRESET", "read", "the peer destroyed the connection"));
-  else peer.peerClosed = true;
+  if (abrupt) {
+    peer.destroy(systemError("ECONNRESET", "read", "the peer destroyed the connection"));
+    return;
+  }
+  sendEof(from);
+  peer.peerClosed = true;
 }
 
 /**
  * Two connected in-memory duplex streams: what one writes, the other reads. They behave like the two ends of a
  * TCP connection, with real backpressure (bounded buffers, `write()` false and `'drain'`), half-close (`end()` on
- * one side is `'end'` on the other, which can still write) and destroy propagation: destroying a side that had
- * not finished writing, or that leaves input unread, resets the other (it errors with `ECONNRESET` and closes);
- * destroying a side after its `end()` with everything read is a clean close (the other reads to its end, and
- * its later writes fail with `EPIPE`). Delivery is asynchronous, as on a socket. Node 20 has no
- * `stream.duplexPair`.
+ * one side is `'end'` on the other, which can still write) and destroy propagation as TCP does it: destroying a
+ * side that leaves input unread or written bytes unsent, or `resetAndDestroy()`, resets the other (it errors
+ * with `ECONNRESET` and closes); any other destroy is a clean close (the other reads to its end, and its later
+ * writes fail with `EPIPE`). Delivery is asynchronous, as on a socket. Node 20 has no `stream.duplexPair`.
  *
  * @example
  * ```ts
@@ -122,7 +148,7 @@ function propagateDestroy(
  * client.write("ping");
  * ```
  */
-export function memoryPair(options?: MemoryPairOptions): [Duplex, Duplex] {
+export function memoryPair(options?: MemoryPairOptions): [MemoryStream, MemoryStream] {
   const highWaterMark = options?.highWaterMark ?? 16 * 1024;
   const init = {
     allowHalfOpen: options?.allowHalfOpen ?? true,

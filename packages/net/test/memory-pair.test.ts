@@ -3,7 +3,14 @@ import type { Duplex } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { signalOf } from "@tessera/core";
 import { describe, expect, it } from "vitest";
-import { ConnectionClosedError, ConnectionResetError, memoryConnPair, memoryPair, toSocketError } from "../src/index.js";
+import {
+  ConnectionClosedError,
+  ConnectionResetError,
+  type MemoryStream,
+  memoryConnPair,
+  memoryPair,
+  toSocketError,
+} from "../src/index.js";
 import { collect, delay, once, payload, writeAll } from "./helpers.js";
 
 describe("memoryPair", () => {
@@ -99,15 +106,35 @@ describe("memoryPair", () => {
     expect(b.destroyed).toBe(true);
   });
 
-  it("destroying with an error also resets the peer, not leaks the local error to it", async () => {
+  it("a destroy with nothing unread or unsent is a clean close (FIN): the peer reads to its end", async () => {
     const [a, b] = memoryPair();
-    a.on("error", () => {});
+    a.write("all of it");
+    await delay(5); // delivered
+    a.destroy();
+    expect((await collect(b)).toString()).toBe("all of it");
+    expect(b.errored).toBeNull();
     const error = once<Error & { code?: string }>(b, "error");
-    a.destroy(new Error("local failure"));
-    expect((await error).code).toBe("ECONNRESET");
+    b.write("late");
+    expect((await error).code).toBe("EPIPE");
   });
 
-  it("a clean close (ended, everything read) lets the peer read to the end; its later writes fail with EPIPE", async () => {
+  it("keeps the error a side was destroyed with local: the peer sees a clean end", async () => {
+    const [a, b] = memoryPair();
+    a.on("error", () => {});
+    a.destroy(new Error("local failure"));
+    expect((await collect(b)).length).toBe(0);
+    expect(b.errored).toBeNull();
+  });
+
+  it("resetAndDestroy() resets the peer even with nothing pending", async () => {
+    const [a, b] = memoryPair();
+    const error = once<Error & { code?: string }>(b, "error");
+    a.resetAndDestroy();
+    expect((await error).code).toBe("ECONNRESET");
+    expect(toSocketError(await error)).toBeInstanceOf(ConnectionResetError);
+  });
+
+  it("a clean close after end() lets the peer read to the end; its later writes fail with EPIPE", async () => {
     const [a, b] = memoryPair();
     a.end("bye");
     a.resume();
@@ -197,12 +224,24 @@ describe("memoryConnPair", () => {
     const clientSignal = signalOf(client);
     const serverSignal = signalOf(server);
     expect(clientSignal.aborted).toBe(false);
-    client.stream.destroy();
-    await once(server.stream, "close");
+    const closed = once(server.stream, "close");
+    (client.stream as MemoryStream).resetAndDestroy();
+    await closed;
     expect(clientSignal.aborted).toBe(true);
     expect(clientSignal.reason).toBeInstanceOf(ConnectionClosedError);
     expect(serverSignal.aborted).toBe(true);
     expect(serverSignal.reason).toBeInstanceOf(ConnectionResetError);
+  });
+
+  it("aborts a side's signal only when that side closes (a clean peer close is just an end)", async () => {
+    const [client, server] = memoryConnPair();
+    client.stream.destroy();
+    await collect(server.stream);
+    expect(signalOf(client).aborted).toBe(true);
+    expect(signalOf(server).aborted).toBe(false);
+    server.stream.end();
+    await once(server.stream, "close");
+    expect(signalOf(server).reason).toBeInstanceOf(ConnectionClosedError);
   });
 
   it("keeps given extensions and isolates the two sides", () => {
