@@ -40,7 +40,7 @@ export interface RunResult {
 }
 
 /** How to cut the input into chunks. */
-export type Split = "whole" | "bytes" | { seed: number };
+export type Split = "whole" | "bytes" | { seed: number; at?: undefined } | { at: number; seed?: undefined };
 
 /** mulberry32: a tiny deterministic PRNG so random splits are reproducible from the seed. */
 export function prng(seed: number): () => number {
@@ -58,12 +58,18 @@ export function prng(seed: number): () => number {
 export function cuts(length: number, split: Split): [number, number][] {
   if (length === 0) return [];
   if (split === "whole") return [[0, length]];
+  if (typeof split === "object" && split.at !== undefined) {
+    return [
+      [0, split.at],
+      [split.at, length],
+    ];
+  }
   const out: [number, number][] = [];
   if (split === "bytes") {
     for (let i = 0; i < length; i++) out.push([i, i + 1]);
     return out;
   }
-  const rand = prng(split.seed);
+  const rand = prng(split.seed ?? 0);
   let pos = 0;
   while (pos < length) {
     // Mostly small pieces (1-8 bytes, where state-machine edges hide), sometimes large ones.
