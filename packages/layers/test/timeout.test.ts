@@ -137,6 +137,31 @@ describe("timeout", () => {
     expect(vi.getTimerCount()).toBe(0);
   });
 
+  it("keeps its timer ref'd, so a deadline fires even when nothing else keeps the process alive", async () => {
+    vi.useRealTimers();
+    const timers: NodeJS.Timeout[] = [];
+    const original = globalThis.setTimeout;
+    const spy = vi.spyOn(globalThis, "setTimeout").mockImplementation(((fn: () => void, ms?: number) => {
+      const t = original(fn, ms);
+      timers.push(t);
+      return t;
+    }) as typeof setTimeout);
+    let hasRef: boolean | undefined;
+    try {
+      const svc = timeout(10_000).layer({
+        serve: (_: Req) => {
+          hasRef = timers[0]?.hasRef();
+          return Promise.resolve("x");
+        },
+      });
+      await svc.serve(req());
+    } finally {
+      spy.mockRestore();
+    }
+    expect(timers).toHaveLength(1);
+    expect(hasRef).toBe(true);
+  });
+
   it("rejects a negative or non-finite duration", () => {
     expect(() => timeout(-1)).toThrow(RangeError);
     expect(() => timeout(Number.NaN)).toThrow(RangeError);

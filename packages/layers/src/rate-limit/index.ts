@@ -25,8 +25,9 @@ export interface RateLimitOptions<I> {
    */
   readonly key?: (input: I) => unknown;
   /**
-   * The most keys remembered; when a new key comes, the least recently used one is forgotten (it starts
-   * again with a full bucket if it returns). Bounds memory when keys come from peers. Default 10_000.
+   * The most keys remembered; when a new key comes, a key not used recently is forgotten (approximately the
+   * least recently used; it starts again with a full bucket if it returns). Bounds memory when keys come
+   * from peers. Default 10_000.
    */
   readonly maxKeys?: number;
   /**
@@ -83,19 +84,22 @@ interface RateConfig<I> {
 interface Bucket {
   tokens: number;
   last: number;
+  /** Used since it was (re)inserted: spares it once from eviction (second-chance / CLOCK). */
+  used: boolean;
 }
 
 class RateLimitService<I extends HasExtensions, O> implements Service<I, O> {
   readonly #inner: Service<I, O>;
   readonly #config: RateConfig<I>;
   readonly #shared: Bucket;
-  // Insertion order is recency order: a hit moves its key to the end; the first key is the eviction victim.
+  // Keys in insertion order, evicted second-chance style (an approximate LRU): a hit only sets `used`, so the
+  // hot path does no Map mutation; eviction walks from the oldest, re-queueing used keys once.
   readonly #keyed = new Map<unknown, Bucket>();
 
   constructor(inner: Service<I, O>, config: RateConfig<I>) {
     this.#inner = inner;
     this.#config = config;
-    this.#shared = { tokens: config.burst, last: config.now() };
+    this.#shared = { tokens: config.burst, last: config.now(), used: false };
   }
 
   serve(input: I): Promise<O> {
@@ -146,13 +150,23 @@ class RateLimitService<I extends HasExtensions, O> implements Service<I, O> {
     const keyed = this.#keyed;
     let bucket = keyed.get(key);
     if (bucket !== undefined) {
-      keyed.delete(key);
-      keyed.set(key, bucket);
+      bucket.used = true;
       return bucket;
     }
-    if (keyed.size >= this.#config.maxKeys) keyed.delete(keyed.keys().next().value);
-    bucket = { tokens: this.#config.burst, last: this.#config.now() };
+    if (keyed.size >= this.#config.maxKeys) this.#evict();
+    bucket = { tokens: this.#config.burst, last: this.#config.now(), used: false };
     keyed.set(key, bucket);
     return bucket;
+  }
+
+  /** Forget the oldest key not used since it was queued; used ones go to the back once. Amortized O(1). */
+  #evict(): void {
+    const keyed = this.#keyed;
+    for (const [key, bucket] of keyed) {
+      keyed.delete(key);
+      if (!bucket.used) return;
+      bucket.used = false;
+      keyed.set(key, bucket);
+    }
   }
 }
