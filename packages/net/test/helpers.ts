@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { type Socket, connect } from "node:net";
+import { connect, type Socket } from "node:net";
 import type { Duplex, Readable } from "node:stream";
 
 /** Every byte a readable yields until it ends. */
@@ -49,7 +49,7 @@ export function activeResources(): { timers: number; tcp: number } {
   const list = process.getActiveResourcesInfo();
   return {
     timers: list.filter((r) => r === "Timeout").length,
-    tcp: list.filter((r) => r === "TCPWrap" || r === "TCPConnectWrap").length,
+    tcp: list.filter((r) => r === "TCPSocketWrap" || r === "TCPWrap").length,
   };
 }
 
@@ -72,7 +72,9 @@ export async function blackhole(host = "127.0.0.2", port = 0): Promise<Blackhole
         Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 60_000);
       });
     });`;
-  const child: ChildProcess = spawn(process.execPath, ["-e", script], { stdio: ["ignore", "pipe", "inherit"] });
+  const child: ChildProcess = spawn(process.execPath, ["-e", script], {
+    stdio: ["ignore", "pipe", "inherit"],
+  });
   const bound = await new Promise<number>((resolve, reject) => {
     child.once("error", reject);
     child.stdout!.once("data", (data: Buffer) => resolve(Number(String(data).trim())));
@@ -96,4 +98,14 @@ export async function blackhole(host = "127.0.0.2", port = 0): Promise<Blackhole
       child.kill("SIGKILL");
     },
   };
+}
+
+/**
+ * The TCP_NODELAY setting Node applied to a socket. Node keeps it under a private symbol (`kSetNoDelay`) and
+ * offers no getter; reading it is the only way to check the option short of timing Nagle's algorithm.
+ */
+export function noDelayOf(socket: Socket): boolean {
+  const symbol = Object.getOwnPropertySymbols(socket).find((s) => s.description === "kSetNoDelay");
+  if (symbol === undefined) throw new Error("this Node keeps no kSetNoDelay");
+  return (socket as unknown as Record<symbol, unknown>)[symbol] === true;
 }

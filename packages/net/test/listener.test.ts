@@ -27,7 +27,7 @@ import {
   PeerAddr,
   type SocketAddress,
 } from "../src/index.js";
-import { collect, delay, once, payload, until, writeAll } from "./helpers.js";
+import { collect, delay, noDelayOf, once, payload, until, writeAll } from "./helpers.js";
 
 const listeners: Listener[] = [];
 const sockets: Socket[] = [];
@@ -118,6 +118,25 @@ describe("listen (TCP)", () => {
     expect(base.get(PeerAddr)).toBeUndefined(); // ...without leaking back
     expect(signalOf(ext).aborted).toBe(false);
     expect(ext.get(Draining)).toBe(listener.draining);
+  });
+
+  it("turns TCP_NODELAY on for accepted sockets by default, off on request", async () => {
+    for (const [options, expected] of [
+      [{}, true],
+      [{ noDelay: false }, false],
+    ] as const) {
+      const seen: boolean[] = [];
+      const listener = await start(
+        service((c: Conn) => {
+          seen.push(noDelayOf(c.stream as Socket));
+          c.stream.end();
+        }),
+        options,
+      );
+      await dial(listener);
+      await until(() => seen.length === 1);
+      expect(seen[0]).toBe(expected);
+    }
   });
 
   it("reports IPv6 peers on an IPv6 listener", async () => {

@@ -1,0 +1,172 @@
+import { promises as dns } from "node:dns";
+import { connect as netConnect, type Socket } from "node:net";
+import {
+  abortReason,
+  type Cancellation,
+  childCancellation,
+  errorCode,
+  isTesseraError,
+  raceAbort,
+  type Service,
+  SignalKey,
+  signalOf,
+  TimeoutError,
+  withTimeout,
+} from "@tessera/core";
+import { inetSocketAddress, ipFamily, parseHost, parsePort } from "./address.js";
+import { type Conn, conn } from "./conn.js";
+import type { ConnectRequest } from "./connect-request.js";
+import { ConnectTimeoutError, DnsError } from "./errors.js";
+import { happyEyeballs, interleaveAddresses, type LookupAddress } from "./happy-eyeballs.js";
+import { ConnectTarget, LocalAddr, PeerAddr } from "./keys.js";
+import { connectionSignal } from "./lifetime.js";
+
+/** Resolve a name to addresses (all of them, in the resolver's order). */
+export type Lookup = (hostname: string) => Promise<readonly LookupAddress[]>;
+
+export interface TcpConnectorOptions {
+  /** The whole connect (DNS and every attempt) must finish within this many ms. Default 10 000; `Infinity` for none. */
+  readonly timeout?: number;
+  /** Race staggered attempts over the resolved addresses (RFC 8305). Default true; false tries one after another. */
+  readonly happyEyeballs?: boolean;
+  /** Delay between staggered attempts. Default 250 ms (RFC 8305); at least 10. */
+  readonly attemptDelay?: number;
+  /** Only use addresses of this family. */
+  readonly family?: 4 | 6;
+  /** Resolve names with this instead of `dns.lookup(name, { all: true })` (tests, custom resolvers, caches). */
+  readonly lookup?: Lookup;
+  /** `TCP_NODELAY`. Default true: small writes (requests, handshakes) go out at once. */
+  readonly noDelay?: boolean;
+  /** TCP keep-alive: true, or the initial delay in ms. Default off. */
+  readonly keepAlive?: boolean | number;
+  /** Bind the local side to this address (only addresses of its family are tried). */
+  readonly localAddress?: string;
+}
+
+const defaultLookup: Lookup = async (hostname) => {
+  const found = await dns.lookup(hostname, { all: true });
+  return found.map((entry) => ({ address: entry.address, family: entry.family === 6 ? 6 : 4 }));
+};
+
+/**
+ * The TCP connector: a `Service<ConnectRequest, Conn>` that resolves the request's host, races connection
+ * attempts over the addresses (happy eyeballs), and returns the connected socket as a {@link Conn}.
+ *
+ * - Cancellation: the request's signal (core `signalOf`) aborts the connect; pending sockets are destroyed,
+ *   timers cleared, and the promise rejects with the signal's reason.
+ * - Errors are typed: {@link ConnectionRefusedError}, {@link UnreachableError}, {@link ConnectTimeoutError},
+ *   {@link DnsError}, {@link InvalidAddressError}, else {@link ConnectError}; the original is the `cause`.
+ * - The connection's extensions fork the request's and add {@link PeerAddr}, {@link LocalAddr},
+ *   {@link ConnectTarget} and a signal (core `SignalKey`) that aborts when the socket closes: the connection
+ *   outlives the request, so the request's own (narrower) signal does not govern it.
+ * - Sockets allow half-open: when the server ends its side, ours stays writable until it is ended.
+ *
+ * @example
+ * ```ts
+ * const connector = tcpConnector({ timeout: 5_000 });
+ * const { stream } = await connector.serve(connectRequest("localhost:8080"));
+ * stream.end("hello");
+ * ```
+ */
+export function tcpConnector(options: TcpConnectorOptions = {}): Service<ConnectRequest, Conn> {
+  const timeout = options.timeout ?? 10_000;
+  const attemptDelay =
+    options.happyEyeballs === false ? Number.POSITIVE_INFINITY : (options.attemptDelay ?? 250);
+  const lookup = options.lookup ?? defaultLookup;
+  const noDelay = options.noDelay ?? true;
+  const keepAlive = options.keepAlive !== undefined && options.keepAlive !== false;
+  const keepAliveInitialDelay = typeof options.keepAlive === "number" ? options.keepAlive : undefined;
+  const localAddress = options.localAddress;
+  const localFamily = localAddress === undefined ? 0 : ipFamily(localAddress);
+  const family = options.family ?? localFamily;
+
+  const connectOne =
+    (port: number) =>
+    (target: LookupAddress): Socket =>
+      netConnect({
+        host: target.address,
+        port,
+        family: target.family,
+        noDelay,
+        keepAlive,
+        keepAliveInitialDelay,
+        localAddress,
+        allowHalfOpen: true,
+        // The race is ours (with our lookup, ordering and typed errors); Node's own must not run inside it.
+        autoSelectFamily: false,
+      });
+
+  return {
+    async serve(request: ConnectRequest): Promise<Conn> {
+      const parent = signalOf(request);
+      if (parent.aborted) throw abortReason(parent);
+      const host = parseHost(request.authority.host);
+      const port = parsePort(request.authority.port);
+      const cancellation: Cancellation = Number.isFinite(timeout)
+        ? withTimeout(parent, timeout)
+        : childCancellation(parent);
+      try {
+        let addresses: LookupAddress[];
+        const literal = ipFamily(host);
+        if (literal !== 0) {
+          addresses = [{ address: host, family: literal }];
+        } else {
+          addresses = interleaveAddresses(await raceAbort(resolve(lookup, host, port), cancellation.signal));
+        }
+        if (family !== 0) addresses = addresses.filter((entry) => entry.family === family);
+        if (addresses.length === 0) {
+          throw new DnsError(`${host} has no IPv${family} address`, "ENODATA", { host, port });
+        }
+        const { socket, address } = await happyEyeballs(addresses, {
+          host,
+          port,
+          attemptDelay,
+          connect: connectOne(port),
+          signal: cancellation.signal,
+        });
+        const extensions = request.extensions
+          .fork()
+          .insert(PeerAddr, inetSocketAddress(address.address, port))
+          .insert(LocalAddr, inetSocketAddress(socket.localAddress ?? "", socket.localPort ?? 0))
+          .insert(ConnectTarget, request.authority)
+          .insert(SignalKey, connectionSignal(socket));
+        return conn(socket, extensions);
+      } catch (error) {
+        // Our own timer fired (the parent did not abort): that is a connect timeout, not the caller's abort.
+        if (
+          cancellation.signal.aborted &&
+          !parent.aborted &&
+          cancellation.signal.reason instanceof TimeoutError
+        ) {
+          throw new ConnectTimeoutError(
+            `connecting to ${host}:${port} timed out after ${timeout} ms`,
+            timeout,
+            {
+              host,
+              port,
+              cause: error,
+            },
+          );
+        }
+        throw error;
+      } finally {
+        cancellation.dispose();
+      }
+    },
+  };
+}
+
+async function resolve(lookup: Lookup, host: string, port: number): Promise<readonly LookupAddress[]> {
+  try {
+    return await lookup(host);
+  } catch (error) {
+    if (isTesseraError(error)) throw error;
+    const code = errorCode(error);
+    const text = error instanceof Error ? error.message : String(error);
+    throw new DnsError(`could not resolve ${host}${code === undefined ? "" : ` (${code})`}: ${text}`, code, {
+      host,
+      port,
+      cause: error,
+    });
+  }
+}
