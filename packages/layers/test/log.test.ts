@@ -48,6 +48,17 @@ describe("log", () => {
     expect(input.extensions.get(LoggerKey)).toBeDefined();
   });
 
+  it("does not write into the object its bindings function returns", async () => {
+    const { logger, lines } = capture("info");
+    const shared = Object.freeze({ service: "users" });
+    const svc = stack(log({ logger, bindings: () => shared })).into(service((r: Req) => r.path));
+    await svc.serve(req());
+    await svc.serve(req());
+    expect(shared).toEqual({ service: "users" });
+    expect(lines.map((l) => l.service)).toEqual(["users", "users"]);
+    expect(lines[0]!.id).not.toBe(lines[1]!.id);
+  });
+
   it("gives every input its own id", async () => {
     const { logger, lines } = capture("info");
     const svc = stack(log({ logger })).into(service((r: Req) => r.path));

@@ -74,6 +74,19 @@ describe("rateLimit", () => {
     expect(await outcome(svc.serve(req("/k999")))).toBe("ERR_RATE_LIMITED");
   });
 
+  it("evicts even when every remembered key was used recently (each gets one second chance)", async () => {
+    const svc = rateLimit({ rate: 1, burst: 1, key: (r: Req) => r.path, maxKeys: 3 }).layer(echo) as Service<
+      Req,
+      string
+    > & { keys: number };
+    for (const k of ["/a", "/b", "/c"]) await svc.serve(req(k));
+    for (const k of ["/a", "/b", "/c"]) expect(await outcome(svc.serve(req(k)))).toBe("ERR_RATE_LIMITED");
+    await svc.serve(req("/d")); // all three used: /a is re-queued then evicted on the second pass
+    expect(svc.keys).toBe(3);
+    expect(await outcome(svc.serve(req("/a")))).toBe("ok"); // forgotten: a fresh bucket
+    expect(await outcome(svc.serve(req("/c")))).toBe("ERR_RATE_LIMITED"); // still remembered (and empty)
+  });
+
   it("with `wait`, queues a call for its token and rejects one that would wait too long", async () => {
     const svc = stack(rateLimit({ rate: 1, burst: 1, wait: 1_500 })).into(echo);
     expect(await svc.serve(req("/1"))).toBe("/1");

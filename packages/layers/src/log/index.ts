@@ -145,7 +145,8 @@ class LogService<I extends HasExtensions, O> implements Service<I, O> {
       this.#makeId === undefined ? this.#prefix + (++this.#counter).toString(36) : this.#makeId(input);
     const extensions = input.extensions;
     const parent = extensions.get(LoggerKey) ?? this.#logger;
-    const bindings = this.#bindings === undefined ? {} : this.#bindings(input);
+    // A new object: the user's bindings() may return a shared one.
+    const bindings = this.#bindings === undefined ? {} : { ...this.#bindings(input) };
     bindings[this.#idField] = id;
     const child = parent.child(bindings);
     if (record) extensions.insert(LogId, id).insert(LoggerKey, child);
