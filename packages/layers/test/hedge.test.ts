@@ -53,6 +53,7 @@ describe("hedge", () => {
     expect(await state(result)).toBe("pending");
     inner.calls[1]!.reject(new Error("second"));
     await expect(result).rejects.toBe(first);
+    expect(inner.calls.map((c) => c.signal.aborted)).toEqual([false, false]); // finished: nothing to cancel
   });
 
   it("fails at once when the only attempt fails before the delay (hedging is not retrying)", async () => {
@@ -98,6 +99,7 @@ describe("hedge", () => {
     caller.abort("gone");
     await expect(result).rejects.toMatchObject({ code: "ERR_ABORTED", cause: "gone" });
     expect(inner.calls[0]!.signal.aborted).toBe(true);
+    expect(inner.calls[0]!.signal.reason).toBe("gone"); // the caller's reason, as with core's childCancellation
     expect(vi.getTimerCount()).toBe(0);
     await vi.advanceTimersByTimeAsync(100);
     expect(inner.calls).toHaveLength(1);

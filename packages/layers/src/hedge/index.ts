@@ -82,21 +82,23 @@ class HedgeService<I extends Extensible, O> implements Service<I, O> {
       let timer: ReturnType<typeof setTimeout> | undefined;
       const watch = parent !== neverAborts();
 
-      // Settle once: stop the delay, stop watching the caller, cancel the attempts still running (all but
-      // `winner`) and detach every attempt's signal from the caller's so no listener is left behind.
-      const finish = (winner?: Cancellation): void => {
+      // Settle once: stop the delay, stop watching the caller, abort the attempts other than `winner` with
+      // `reason` (none when every attempt has failed: they are over), and detach every attempt's signal from
+      // the caller's so no listener is left behind. On a caller abort this listener runs before the attempts'
+      // own, which dispose() then removes, so the attempts are aborted here with the caller's reason.
+      const finish = (reason: unknown, winner?: Cancellation): void => {
         settled = true;
         if (timer !== undefined) clearTimeout(timer);
         timer = undefined;
         if (watch) parent.removeEventListener("abort", onAbort);
         for (const c of cancellations) {
-          if (c !== winner) c.cancel(new AbortedError("another hedged attempt finished first"));
+          if (reason !== undefined && c !== winner) c.cancel(reason);
           c.dispose();
         }
       };
       const onAbort = (): void => {
         if (settled) return;
-        finish();
+        finish(parent.reason ?? new AbortedError());
         reject(abortReason(parent));
       };
       const start = (): void => {
@@ -112,14 +114,14 @@ class HedgeService<I extends Extensible, O> implements Service<I, O> {
         result.then(
           (output) => {
             if (settled) return;
-            finish(cancellation);
+            finish(new AbortedError("another hedged attempt finished first"), cancellation);
             resolve(output);
           },
           (error: unknown) => {
             if (settled) return;
             if (failed++ === 0) firstError = error;
             if (failed === cancellations.length) {
-              finish();
+              finish(undefined);
               reject(firstError);
             }
           },
