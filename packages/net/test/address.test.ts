@@ -1,11 +1,11 @@
 import { describe, expect, it } from "vitest";
 import {
   type AddressErrorReason,
-  InvalidAddressError,
   authority,
   formatAuthority,
   formatHost,
   formatSocketAddress,
+  InvalidAddressError,
   inetSocketAddress,
   ipFamily,
   isIPv4,

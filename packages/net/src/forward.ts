@@ -1,0 +1,223 @@
+import type { Duplex } from "node:stream";
+import { abortReason, neverAborts, type Service, signalOf } from "@tessera/core";
+import { type Authority, parseAuthority } from "./address.js";
+import type { Conn } from "./conn.js";
+import { type ConnectRequest, connectRequest } from "./connect-request.js";
+import { ConnectionClosedError, toSocketError } from "./errors.js";
+import { ForwardBytes } from "./keys.js";
+import { ignoreError } from "./lifetime.js";
+
+export interface ForwardOptions {
+  /** Stop forwarding (both streams destroyed) when this aborts; rejects with its reason. */
+  readonly signal?: AbortSignal;
+}
+
+/** Bytes moved in each direction. */
+export interface ForwardResult {
+  readonly aToB: number;
+  readonly bToA: number;
+}
+
+// One direction. The same loop as `Readable.pipe` (write; pause on false; resume on 'drain') without pipe's
+// bookkeeping for many destinations, plus a byte count and the half-close rule: src's 'end' ends dst.
+class Pump {
+  bytes = 0;
+  /** src has ended (its 'end' was seen, or it had ended before). */
+  ended = false;
+  /** dst's write side is done ('finish' was seen, or it had finished before). */
+  finished = false;
+  readonly src: Duplex;
+  readonly dst: Duplex;
+  readonly #done: () => void;
+
+  constructor(src: Duplex, dst: Duplex, done: () => void) {
+    this.src = src;
+    this.dst = dst;
+    this.#done = done;
+  }
+
+  start(): void {
+    const { src, dst } = this;
+    dst.on("drain", this.#onDrain);
+    dst.on("finish", this.#onFinish);
+    if (dst.writableFinished) this.finished = true;
+    if (src.readableEnded) {
+      this.#onEnd();
+      return;
+    }
+    src.on("data", this.#onData);
+    src.on("end", this.#onEnd);
+    // A source paused earlier (or left in paused mode by a peek) does not start flowing on its own.
+    if (!dst.writableNeedDrain) src.resume();
+  }
+
+  stop(): void {
+    this.src.off("data", this.#onData);
+    this.src.off("end", this.#onEnd);
+    this.dst.off("drain", this.#onDrain);
+    this.dst.off("finish", this.#onFinish);
+  }
+
+  readonly #onData = (chunk: Buffer): void => {
+    this.bytes += chunk.length;
+    if (!this.dst.write(chunk)) this.src.pause();
+  };
+  readonly #onDrain = (): void => {
+    this.src.resume();
+  };
+  readonly #onEnd = (): void => {
+    this.ended = true;
+    // Half-close: the other side learns that no more bytes come this way, and may still answer.
+    this.dst.end();
+    this.#done();
+  };
+  readonly #onFinish = (): void => {
+    this.finished = true;
+    this.#done();
+  };
+}
+
+/**
+ * Forward bytes both ways between two connections until both directions are done, with backpressure and
+ * half-close: when `a` ends, `b`'s write side is ended (and the other way round) while the other direction goes
+ * on. Resolves once both directions ended and were flushed; then both streams are destroyed. On an error or a
+ * premature close of either side, or when `signal` aborts, both are torn down (reset where the stream supports
+ * `resetAndDestroy()`, so the far peers see an abort, not a clean end of a truncated stream) and the promise
+ * rejects with a typed error ({@link ConnectionResetError}, {@link ConnectionClosedError}, ...) naming the side.
+ *
+ * Either way the byte counts are recorded on both connections' extensions under {@link ForwardBytes}.
+ * Both streams should allow half-open (the listener and connectors of this package do), or a side that ends
+ * would close before the other direction is done. `forward` must be the only reader of both streams.
+ *
+ * @example
+ * ```ts
+ * const upstream = await tcpConnector().serve(connectRequest("backend:8080", conn.extensions.fork()));
+ * const { aToB, bToA } = await forward(conn, upstream, { signal: signalOf(conn) });
+ * ```
+ */
+export function forward(a: Conn, b: Conn, options?: ForwardOptions): Promise<ForwardResult> {
+  const signal = options?.signal ?? neverAborts();
+  const sa = a.stream;
+  const sb = b.stream;
+  return new Promise<ForwardResult>((resolve, reject) => {
+    let settled = false;
+    const check = (): void => {
+      if (settled || !(ab.ended && ab.finished && ba.ended && ba.finished)) return;
+      settle();
+      sa.destroy();
+      sb.destroy();
+      resolve({ aToB: ab.bytes, bToA: ba.bytes });
+    };
+    const ab = new Pump(sa, sb, check);
+    const ba = new Pump(sb, sa, check);
+
+    const settle = (): void => {
+      settled = true;
+      ab.stop();
+      ba.stop();
+      sa.off("error", onErrorA);
+      sb.off("error", onErrorB);
+      sa.off("close", onCloseA);
+      sb.off("close", onCloseB);
+      signal.removeEventListener("abort", onAbort);
+      a.extensions.insert(ForwardBytes, { read: ab.bytes, written: ba.bytes });
+      b.extensions.insert(ForwardBytes, { read: ba.bytes, written: ab.bytes });
+    };
+    const fail = (error: Error): void => {
+      if (settled) return;
+      settle();
+      // Late errors of streams we are tearing down have no one to go to; they must not crash the process.
+      sa.on("error", ignoreError);
+      sb.on("error", ignoreError);
+      abort(sa);
+      abort(sb);
+      reject(error);
+    };
+    const sideError = (error: unknown, side: "a" | "b"): Error => {
+      const typed = toSocketError(error);
+      if (typed !== error) typed.message = `forward, side ${side}: ${typed.message}`;
+      return typed;
+    };
+    const onErrorA = (error: Error): void => fail(sideError(error, "a"));
+    const onErrorB = (error: Error): void => fail(sideError(error, "b"));
+    // A close is premature unless that stream's reading ended and its writing finished.
+    const onCloseA = (): void => {
+      if (!(ab.ended && ba.finished)) fail(closedError(sa, "a"));
+    };
+    const onCloseB = (): void => {
+      if (!(ba.ended && ab.finished)) fail(closedError(sb, "b"));
+    };
+    const onAbort = (): void => fail(abortReason(signal));
+
+    if (signal.aborted) return fail(abortReason(signal));
+    if (sa.destroyed) return fail(closedError(sa, "a"));
+    if (sb.destroyed) return fail(closedError(sb, "b"));
+    sa.on("error", onErrorA);
+    sb.on("error", onErrorB);
+    sa.on("close", onCloseA);
+    sb.on("close", onCloseB);
+    signal.addEventListener("abort", onAbort);
+    ab.start();
+    ba.start();
+  });
+}
+
+/**
+ * Tear a stream down as aborted: a reset (TCP RST) where the stream can send one, so the far peer of a relay that
+ * failed sees an error rather than a clean end it would take for a complete (but truncated) stream.
+ */
+function abort(stream: Duplex): void {
+  const reset = (stream as Duplex & { resetAndDestroy?: () => unknown }).resetAndDestroy;
+  if (typeof reset === "function" && !stream.destroyed) {
+    try {
+      reset.call(stream);
+      return;
+    } catch {
+      // Not a TCP handle (a Unix or TLS socket): a plain destroy is all there is.
+    }
+  }
+  stream.destroy();
+}
+
+function closedError(stream: Duplex, side: "a" | "b"): Error {
+  const error = stream.errored;
+  if (error) {
+    const typed = toSocketError(error);
+    if (typed !== error) typed.message = `forward, side ${side}: ${typed.message}`;
+    return typed;
+  }
+  return new ConnectionClosedError(`forward, side ${side}: the connection closed before forwarding finished`);
+}
+
+/**
+ * A TCP-proxy service: for every connection it serves, connect to `target` with `connector` (the request forks
+ * the connection's extensions, so the client's signal cancels the connect) and {@link forward} both ways.
+ * `target` is an authority, or a function making the connect request from the connection (e.g. from SNI).
+ *
+ * @example
+ * ```ts
+ * const proxy = forwardService(tcpConnector({ timeout: 5_000 }), "127.0.0.1:8080");
+ * const listener = await listen({ port: 8443 }, proxy, { onError: console.error });
+ * ```
+ */
+export function forwardService(
+  connector: Service<ConnectRequest, Conn>,
+  target: Authority | string | ((conn: Conn) => ConnectRequest),
+): Service<Conn, void> {
+  const fixed: Authority | undefined =
+    typeof target === "string" ? parseAuthority(target) : typeof target === "function" ? undefined : target;
+  const make = typeof target === "function" ? target : undefined;
+  return {
+    async serve(conn: Conn): Promise<void> {
+      let upstream: Conn;
+      try {
+        const request = fixed !== undefined ? connectRequest(fixed, conn.extensions.fork()) : make!(conn);
+        upstream = await connector.serve(request);
+      } catch (error) {
+        conn.stream.destroy();
+        throw error;
+      }
+      await forward(conn, upstream, { signal: signalOf(conn) });
+    },
+  };
+}

@@ -1,0 +1,251 @@
+import { createHash } from "node:crypto";
+import { type AddressInfo, connect, createServer, type Server, type Socket } from "node:net";
+import { AbortedError, service } from "@tessera/core";
+import { afterEach, describe, expect, it } from "vitest";
+import {
+  type Conn,
+  ConnectionClosedError,
+  ConnectionRefusedError,
+  ConnectionResetError,
+  connectRequest,
+  ForwardBytes,
+  forward,
+  forwardService,
+  type Listener,
+  listen,
+  type MemoryStream,
+  memoryConnPair,
+  tcpConnector,
+} from "../src/index.js";
+import { collect, delay, once, payload, until, writeAll } from "./helpers.js";
+
+/** client <-> a ==forward== b <-> upstream */
+function chain(highWaterMark?: number) {
+  const [client, a] = memoryConnPair({ highWaterMark });
+  const [b, upstream] = memoryConnPair({ highWaterMark });
+  return { client, a, b, upstream };
+}
+
+describe("forward over memory pairs", () => {
+  it("moves bytes both ways, half-closes, resolves when both directions are done, and records the counts", async () => {
+    const { client, a, b, upstream } = chain();
+    const forwarding = forward(a, b);
+    client.stream.end("request!");
+    expect((await collect(upstream.stream)).toString()).toBe("request!");
+    // The client's end reached the upstream as an end; the upstream can still answer (half-close).
+    const reply = collect(client.stream);
+    upstream.stream.end("response");
+    expect((await reply).toString()).toBe("response");
+    expect(await forwarding).toEqual({ aToB: 8, bToA: 8 });
+    expect(a.extensions.get(ForwardBytes)).toEqual({ read: 8, written: 8 });
+    expect(b.extensions.get(ForwardBytes)).toEqual({ read: 8, written: 8 });
+    expect(a.stream.destroyed && b.stream.destroyed).toBe(true);
+  });
+
+  it("keeps one direction going long after the other ended", async () => {
+    const { client, a, b, upstream } = chain();
+    const forwarding = forward(a, b);
+    client.stream.end();
+    await collect(upstream.stream);
+    const data = payload(300_000);
+    const reply = collect(client.stream);
+    await writeAll(upstream.stream, data, 7_000);
+    expect((await reply).equals(data)).toBe(true);
+    expect(await forwarding).toEqual({ aToB: 0, bToA: data.length });
+  });
+
+  it("applies backpressure end to end: a reader that stops reading stops the writer", async () => {
+    const hwm = 4096;
+    const { client, a, b, upstream } = chain(hwm);
+    const forwarding = forward(a, b);
+    let written = 0;
+    let blocked = false;
+    for (let i = 0; i < 2_000; i++) {
+      written += 1024;
+      if (!client.stream.write(Buffer.alloc(1024))) {
+        blocked = true;
+        break;
+      }
+      await delay(0);
+    }
+    expect(blocked).toBe(true);
+    await delay(50);
+    // Everything in flight sits in a bounded set of buffers along the chain (4 streams, 2 buffers each).
+    const buffered =
+      client.stream.writableLength +
+      a.stream.readableLength +
+      b.stream.writableLength +
+      upstream.stream.readableLength;
+    expect(written).toBeLessThan(2_000 * 1024);
+    expect(buffered).toBeLessThanOrEqual(8 * hwm + 2048);
+    // Once the upstream reads, everything arrives.
+    const received = collect(upstream.stream);
+    await once(client.stream, "drain");
+    client.stream.end();
+    expect((await received).length).toBe(written);
+    upstream.stream.end();
+    await forwarding;
+  });
+
+  it("destroys both sides and rejects with a typed error naming the side when one is reset", async () => {
+    const { client, a, b, upstream } = chain();
+    client.stream.on("error", () => {});
+    const forwarding = forward(a, b);
+    client.stream.write("some");
+    await delay(5);
+    (upstream.stream as MemoryStream).resetAndDestroy();
+    const error = await forwarding.catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ConnectionResetError);
+    expect((error as Error).message).toContain("side b");
+    expect(a.stream.destroyed).toBe(true);
+    expect(b.stream.destroyed).toBe(true);
+    // The client learns that the relay was aborted: a reset, not a clean end.
+    await until(() => client.stream.destroyed);
+    expect(client.stream.errored).toMatchObject({ code: "ECONNRESET" });
+    expect(a.extensions.get(ForwardBytes)).toEqual({ read: 4, written: 0 });
+  });
+
+  it("rejects with ConnectionClosedError when a side is destroyed under it", async () => {
+    const { a, b, upstream } = chain();
+    upstream.stream.on("error", () => {});
+    const forwarding = forward(a, b);
+    a.stream.destroy();
+    await expect(forwarding).rejects.toBeInstanceOf(ConnectionClosedError);
+    expect(b.stream.destroyed).toBe(true);
+  });
+
+  it("is cancelled by its signal: both destroyed, the caller's reason, counts recorded", async () => {
+    const { client, a, b, upstream } = chain();
+    client.stream.on("error", () => {});
+    upstream.stream.on("error", () => {});
+    const controller = new AbortController();
+    const forwarding = forward(a, b, { signal: controller.signal });
+    client.stream.write("abc");
+    await delay(5);
+    controller.abort();
+    await expect(forwarding).rejects.toBeInstanceOf(AbortedError);
+    expect(a.stream.destroyed && b.stream.destroyed).toBe(true);
+    expect(a.extensions.get(ForwardBytes)).toEqual({ read: 3, written: 0 });
+  });
+
+  it("refuses to start on a closed connection or an aborted signal", async () => {
+    const { a, b } = chain();
+    b.stream.destroy();
+    await expect(forward(a, b)).rejects.toBeInstanceOf(ConnectionClosedError);
+    const second = chain();
+    await expect(forward(second.a, second.b, { signal: AbortSignal.abort() })).rejects.toBeInstanceOf(
+      AbortedError,
+    );
+  });
+});
+
+describe("forward over real sockets", () => {
+  const servers: Server[] = [];
+  const listeners: Listener[] = [];
+  afterEach(async () => {
+    await Promise.all(listeners.splice(0).map((l) => l.close({ timeout: 0 })));
+    await Promise.all(servers.splice(0).map((s) => new Promise((resolve) => s.close(resolve))));
+  });
+
+  async function upstreamServer(handler: (socket: Socket) => void): Promise<number> {
+    const server = createServer({ allowHalfOpen: true }, (socket) => {
+      socket.on("error", () => {});
+      handler(socket);
+    });
+    servers.push(server);
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    return (server.address() as AddressInfo).port;
+  }
+
+  async function proxy(upstreamPort: number, seen: Conn[] = [], errors: Error[] = []): Promise<number> {
+    const inner = forwardService(tcpConnector({ timeout: 2_000 }), `127.0.0.1:${upstreamPort}`);
+    const listener = await listen(
+      { host: "127.0.0.1", port: 0 },
+      service(async (c: Conn) => {
+        seen.push(c);
+        await inner.serve(c);
+      }),
+      { onError: (e) => errors.push(e) },
+    );
+    listeners.push(listener);
+    const address = listener.address;
+    if (address.family === "unix") throw new Error("unexpected");
+    return address.port;
+  }
+
+  it("relays large data both ways through a TCP proxy with backpressure and records byte counts", async () => {
+    // The upstream echoes, so 16 MiB go up and 16 MiB come back through the proxy at the same time.
+    const upstreamPort = await upstreamServer((socket) => socket.pipe(socket));
+    const seen: Conn[] = [];
+    const port = await proxy(upstreamPort, seen);
+    const client = connect({ host: "127.0.0.1", port, allowHalfOpen: true });
+    await once(client, "connect");
+    const data = payload(16 * 1024 * 1024);
+    const digest = createHash("sha256");
+    let received = 0;
+    const done = new Promise<void>((resolve, reject) => {
+      client.on("data", (chunk: Buffer) => {
+        received += chunk.length;
+        digest.update(chunk);
+      });
+      client.once("end", resolve);
+      client.once("error", reject);
+    });
+    await writeAll(client, data);
+    await done;
+    expect(received).toBe(data.length);
+    expect(digest.digest("hex")).toBe(createHash("sha256").update(data).digest("hex"));
+    await until(() => seen[0]?.extensions.get(ForwardBytes) !== undefined);
+    expect(seen[0]!.extensions.get(ForwardBytes)).toEqual({ read: data.length, written: data.length });
+    client.destroy();
+  });
+
+  it("closes the client and reports a typed error when the upstream resets mid-stream", async () => {
+    const upstreamPort = await upstreamServer((socket) => {
+      socket.once("data", () => {
+        socket.write("partial answer");
+        setTimeout(() => socket.resetAndDestroy(), 20);
+      });
+    });
+    const errors: Error[] = [];
+    const port = await proxy(upstreamPort, [], errors);
+    const client = connect({ host: "127.0.0.1", port });
+    client.on("error", () => {});
+    await once(client, "connect");
+    const got: Buffer[] = [];
+    client.on("data", (chunk: Buffer) => got.push(chunk));
+    const closed = once(client, "close");
+    client.write("hello");
+    await closed;
+    expect(Buffer.concat(got).toString()).toBe("partial answer");
+    await until(() => errors.length === 1);
+    expect(errors[0]).toBeInstanceOf(ConnectionResetError);
+  });
+
+  it("closes the client with a typed error when the upstream cannot be reached", async () => {
+    const spare = createServer();
+    await new Promise<void>((resolve) => spare.listen(0, "127.0.0.1", resolve));
+    const deadPort = (spare.address() as AddressInfo).port;
+    await new Promise((resolve) => spare.close(resolve));
+    const errors: Error[] = [];
+    const port = await proxy(deadPort, [], errors);
+    const client = connect({ host: "127.0.0.1", port });
+    client.on("error", () => {});
+    await once(client, "close");
+    await until(() => errors.length === 1);
+    expect(errors[0]).toBeInstanceOf(ConnectionRefusedError);
+  });
+
+  it("forwards between a client connection and a connector connection directly", async () => {
+    const upstreamPort = await upstreamServer((socket) => {
+      void collect(socket).then((body) => socket.end(`upstream got ${body.length}`));
+    });
+    const [client, a] = memoryConnPair();
+    const b = await tcpConnector().serve(connectRequest(`127.0.0.1:${upstreamPort}`));
+    const forwarding = forward(a, b);
+    const reply = collect(client.stream);
+    client.stream.end("0123456789");
+    expect((await reply).toString()).toBe("upstream got 10");
+    expect(await forwarding).toEqual({ aToB: 10, bToA: 15 });
+  });
+});
