@@ -24,7 +24,7 @@ const expected: Record<string, unknown> = {
   hedge: { answer: "answer from attempt 2", cancelled: [1] },
   hijack: ["mocked api.example.com", "relayed to example.org"],
   inspect: { calls: 2, ok: 1, failed: 1 },
-  "load-shed": ["done", "done", expect.stringMatching(/^ERR_OVERLOADED after [0-5] ms$/)],
+  "load-shed": ["done", "done", expect.stringMatching(/^ERR_OVERLOADED after 1?\d ms$/)],
   log: {
     idOnExtensions: "req-1",
     lines: [
@@ -38,7 +38,7 @@ const expected: Record<string, unknown> = {
   },
   map: { root: 200, missing: 404, boom: "ERR_UPSTREAM: upstream failed: kaboom", described: "/x -> 404" },
   "rate-limit": {
-    "10.0.0.1": ["ok", "ok", "ok", expect.stringMatching(/^ERR_RATE_LIMITED \(retry in 4\d\d|500 ms\)$/)],
+    "10.0.0.1": ["ok", "ok", "ok", expect.stringMatching(/^ERR_RATE_LIMITED \(retry in (4\d\d|500) ms\)$/)],
     "10.0.0.2": "ok",
   },
   retry: "ok after 3 attempts, breadcrumbs seen: 3",

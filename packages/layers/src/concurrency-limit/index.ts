@@ -54,7 +54,6 @@ export function concurrencyLimit(
 interface Waiter<I, O> {
   readonly input: I;
   readonly resolve: (output: Promise<O>) => void;
-  readonly reject: (error: unknown) => void;
   readonly signal: AbortSignal;
   onAbort: (() => void) | undefined;
   prev: Waiter<I, O> | undefined;
@@ -103,7 +102,6 @@ class ConcurrencyLimitService<I extends HasExtensions, O> implements Service<I, 
       const waiter: Waiter<I, O> = {
         input,
         resolve,
-        reject,
         signal,
         onAbort: undefined,
         prev: this.#tail,
