@@ -1,4 +1,4 @@
-import { FIELD_VALUE, FV_SPACE, FV_VISIBLE, TARGET, TCHAR } from "./char-tables.js";
+import { FIELD_VALUE, FV_VISIBLE, isOws, TARGET, TCHAR } from "./char-tables.js";
 import {
   BareCrError,
   BareLfError,
@@ -17,6 +17,7 @@ import {
   UriTooLongError,
 } from "./errors.js";
 import type { Http1Limits } from "./limits.js";
+import { copyOffsets } from "./offsets-pool.js";
 
 /** Scan a request head: request line, then fields. */
 export const SCAN_REQUEST = 0;
@@ -132,9 +133,9 @@ export class HeadScanner {
     return !this.started && this.state === S.Lead;
   }
 
-  /** The field offsets of the completed head, trimmed to `count` fields (a fresh array the caller owns). */
+  /** The field offsets of the completed head, trimmed to `count` fields (a copy the caller owns). */
   takeOffsets(): Int32Array {
-    return this.scratch.slice(0, this.count * 4);
+    return copyOffsets(this.scratch, this.count * 4);
   }
 
   /**
@@ -152,13 +153,19 @@ export class HeadScanner {
       headStart = start;
     } else if (this.mode === SCAN_TRAILERS) {
       this.started = true;
-      off = -start;
+      off = 0 - start; // not -start: -0 is a double and would push all offset math off small integers
       headStart = start;
       this.startFields(0);
     }
     let stop = headStart === -1 ? end : Math.min(end, this.limitOff - off);
     let o = this.count * 4;
     let scratch = this.scratch;
+    // Module-level tables read through locals: V8 then keeps them in registers inside the byte loops.
+    const tchar = TCHAR;
+    const fieldValue = FIELD_VALUE;
+    const target = TARGET;
+    // A DataView of `buf` for the word-at-a-time value check, made only when a long value shows up.
+    let dv: DataView | undefined;
 
     while (i < stop) {
       switch (state) {
@@ -175,7 +182,7 @@ export class HeadScanner {
           }
           // The head begins here; its first byte is handled by the next state.
           this.started = true;
-          off = -i;
+          off = 0 - i;
           headStart = i;
           this.limitOff = this.limits.maxStartLineBytes - this.lead;
           stop = Math.min(end, this.limitOff - off);
@@ -195,7 +202,7 @@ export class HeadScanner {
           let c = 0;
           while (i < stop) {
             c = buf[i]!;
-            if (TCHAR[c] !== 1) break;
+            if (tchar[c] !== 1) break;
             i++;
           }
           if (i === stop) break;
@@ -219,7 +226,7 @@ export class HeadScanner {
           let c = 0;
           while (i < stop) {
             c = buf[i]!;
-            if (TARGET[c] !== 1) break;
+            if (target[c] !== 1) break;
             i++;
           }
           if (i === stop) break;
@@ -313,7 +320,7 @@ export class HeadScanner {
           let c = 0;
           while (i < stop) {
             c = buf[i]!;
-            if (FIELD_VALUE[c] === 0) break;
+            if (fieldValue[c] === 0) break;
             i++;
           }
           if (i === stop) break;
@@ -334,95 +341,124 @@ export class HeadScanner {
           state = S.FieldStart;
           break;
         }
-        case S.FieldStart: {
-          const c = buf[i]!;
-          if (TCHAR[c] === 1) {
-            const n = this.count;
-            if (n === this.limits.maxHeaderCount) throw new TooManyHeadersError(n, this.errStatus);
-            o = n * 4;
-            if (o === scratch.length) scratch = this.growScratch();
-            scratch[o] = i + off;
-            i++;
-            state = S.Name;
-            break;
-          }
-          if (c === CR) {
-            i++;
-            state = S.EndLf;
-            break;
-          }
-          if (c === SP || c === HTAB) throw new ObsFoldError(this.errStatus);
-          if (c === LF) throw new BareLfError("ending a header line", this.errStatus);
-          throw new InvalidHeaderNameError(
-            c === COLON ? "empty name" : `unexpected byte ${hex(c)}`,
-            this.errStatus,
-          );
-        }
-        case S.Name: {
-          let c = 0;
-          while (i < stop) {
-            c = buf[i]!;
-            if (TCHAR[c] !== 1) break;
-            i++;
-          }
-          if (i === stop) break;
-          if (c === COLON) {
-            scratch[o + 1] = i + off;
-            i++;
-            state = S.ValueLead;
-            break;
-          }
-          if (c === SP || c === HTAB) {
-            throw new InvalidHeaderNameError("whitespace between the name and the colon", this.errStatus);
-          }
-          throw new InvalidHeaderNameError(`unexpected byte ${hex(c)}`, this.errStatus);
-        }
-        case S.ValueLead: {
-          let c = 0;
-          while (i < stop) {
-            c = buf[i]!;
-            if (c !== SP && c !== HTAB) break;
-            i++;
-          }
-          if (i === stop) break;
-          if (FIELD_VALUE[c] === FV_VISIBLE) {
-            scratch[o + 2] = i + off;
-            i++;
-            scratch[o + 3] = i + off;
-            state = S.Value;
-            break;
-          }
-          if (c === CR) {
-            scratch[o + 2] = scratch[o + 3] = i + off;
-            i++;
-            state = S.ValueLf;
-            break;
-          }
-          throw this.badValueByte(c);
-        }
-        case S.Value: {
-          // The hot loop: one table load per byte; `last` tracks the end of the value without trailing OWS.
-          let c = 0;
-          let last = -1;
-          while (i < stop) {
-            c = buf[i]!;
-            const t = FIELD_VALUE[c];
-            if (t === FV_VISIBLE) last = i;
-            else if (t !== FV_SPACE) break;
-            i++;
-          }
-          if (last !== -1) scratch[o + 3] = last + 1 + off;
-          if (i === stop) break;
-          if (c !== CR) throw this.badValueByte(c);
-          i++;
-          state = S.ValueLf;
-          break;
-        }
+        case S.FieldStart:
+        case S.Name:
+        case S.ValueLead:
+        case S.Value:
         case S.ValueLf: {
-          if (buf[i] !== LF) throw new BareCrError("after a header value", this.errStatus);
-          i++;
-          this.count++;
-          state = S.FieldStart;
+          // The field lines: one case with a loop per line, so a line that sits wholly in the chunk never goes
+          // back through the outer switch. Each step leaves by `break fields` when the bytes run out, with
+          // `state` saying where to resume.
+          for (;;) {
+            let c = 0;
+            if (state === S.FieldStart) {
+              if (i === stop) break;
+              c = buf[i]!;
+              if (tchar[c] !== 1) {
+                if (c === CR) {
+                  i++;
+                  state = S.EndLf;
+                  break;
+                }
+                if (c === SP || c === HTAB) throw new ObsFoldError(this.errStatus);
+                if (c === LF) throw new BareLfError("ending a header line", this.errStatus);
+                throw new InvalidHeaderNameError(
+                  c === COLON ? "empty name" : `unexpected byte ${hex(c)}`,
+                  this.errStatus,
+                );
+              }
+              const n = this.count;
+              if (n === this.limits.maxHeaderCount) throw new TooManyHeadersError(n, this.errStatus);
+              o = n * 4;
+              if (o === scratch.length) scratch = this.growScratch();
+              scratch[o] = i + off;
+              i++;
+              state = S.Name;
+            }
+            if (state === S.Name) {
+              while (i < stop) {
+                c = buf[i]!;
+                if (tchar[c] !== 1) break;
+                i++;
+              }
+              if (i === stop) break;
+              if (c !== COLON) {
+                if (c === SP || c === HTAB) {
+                  throw new InvalidHeaderNameError(
+                    "whitespace between the name and the colon",
+                    this.errStatus,
+                  );
+                }
+                throw new InvalidHeaderNameError(`unexpected byte ${hex(c)}`, this.errStatus);
+              }
+              scratch[o + 1] = i + off;
+              i++;
+              state = S.ValueLead;
+            }
+            if (state === S.ValueLead) {
+              while (i < stop) {
+                c = buf[i]!;
+                if (c !== SP && c !== HTAB) break;
+                i++;
+              }
+              if (i === stop) break;
+              if (fieldValue[c] === FV_VISIBLE) {
+                scratch[o + 2] = i + off;
+                i++;
+                scratch[o + 3] = i + off;
+                state = S.Value;
+              } else if (c === CR) {
+                scratch[o + 2] = scratch[o + 3] = i + off;
+                i++;
+                state = S.ValueLf;
+              } else {
+                throw this.badValueByte(c);
+              }
+            }
+            if (state === S.Value) {
+              // The hot loop. Values are most of a head's bytes, so they are checked four bytes at a time
+              // (SWAR): a word passes if none of its bytes is below 0x20 or equal to 0x7F, which leaves VCHAR,
+              // SP and obs-text. A word with any other byte (HTAB, CR, a control) drops to the byte loop, which
+              // decides. Both tests are exact for "is there such a byte in the word"; borrows can only add false
+              // alarms next to a byte that is really there.
+              const from = i;
+              const short = Math.min(stop, i + 16);
+              while (i < short) {
+                c = buf[i]!;
+                if (fieldValue[c] === 0) break;
+                i++;
+              }
+              if (i === short && stop - i >= 8) {
+                // Long value (16+ bytes so far): worth a DataView of the chunk, made once per scan() call.
+                dv ??= new DataView(buf.buffer, buf.byteOffset, buf.length);
+                while (i + 4 <= stop) {
+                  const w = dv.getUint32(i, true);
+                  const x = w ^ 0x7f7f7f7f;
+                  if ((((w - 0x20202020) & ~w) | ((x - 0x01010101) & ~x)) & 0x80808080) break;
+                  i += 4;
+                }
+              }
+              while (i < stop) {
+                c = buf[i]!;
+                if (fieldValue[c] === 0) break;
+                i++;
+              }
+              // The value ends after its last visible byte: trailing OWS is not part of it (RFC 9112 5.1).
+              let j = i;
+              while (j > from && isOws(buf[j - 1]!)) j--;
+              if (j > from) scratch[o + 3] = j + off;
+              if (i === stop) break;
+              if (c !== CR) throw this.badValueByte(c);
+              i++;
+              state = S.ValueLf;
+            }
+            // state === S.ValueLf
+            if (i === stop) break;
+            if (buf[i] !== LF) throw new BareCrError("after a header value", this.errStatus);
+            i++;
+            this.count++;
+            state = S.FieldStart;
+          }
           break;
         }
         case S.EndLf: {

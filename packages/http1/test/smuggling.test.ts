@@ -768,3 +768,50 @@ describe("strict, but not stricter than the RFC", () => {
     });
   }
 });
+
+describe("field values are checked byte-exactly at every position", () => {
+  // Long values are checked four bytes at a time; this covers every alignment of every forbidden byte.
+  const forbidden = [...Array.from({ length: 0x20 }, (_, b) => b).filter((b) => b !== 0x09), 0x7f];
+  const value = (bad: number, at: number, length: number) => {
+    const bytes = Buffer.alloc(length, 0x61);
+    bytes[at] = bad;
+    return bytes.toString("latin1");
+  };
+
+  it("rejects every control byte and DEL at every position of a 48-byte value", () => {
+    for (const bad of forbidden) {
+      for (let at = 1; at < 47; at++) {
+        for (const lead of ["", "  ", "\t "]) {
+          const r = parseRequests(
+            `GET / HTTP/1.1\r\nHost: x\r\nX-V:${lead}${value(bad, at, 48)}\r\n\r\n${SMUGGLED_REQUEST}`,
+          );
+          const code = (r.error as Http1ParseError | undefined)?.code;
+          const expected =
+            bad === 0x0d ? BareCrError.code : bad === 0x0a ? BareLfError.code : InvalidHeaderValueError.code;
+          expect(code, `byte 0x${bad.toString(16)} at ${at}`).toBe(expected);
+          expect(r.messages).toEqual([]);
+        }
+      }
+    }
+  });
+
+  it("keeps every allowed byte (HTAB, SP, VCHAR, obs-text) at every position and trims only the ends", () => {
+    const allowed = [0x09, 0x20, 0x21, 0x41, 0x7e, 0x80, 0xc3, 0xff];
+    for (const ok of allowed) {
+      for (let at = 1; at < 47; at++) {
+        const v = value(ok, at, 48);
+        for (const trail of ["", " ", "\t \t", "     "]) {
+          const r = parseRequests(`GET / HTTP/1.1\r\nHost: x\r\nX-V: ${v}${trail}\r\n\r\n`);
+          expect(r.error).toBeUndefined();
+          expect(r.messages[0]!.head.headers.get("x-v"), `byte 0x${ok.toString(16)} at ${at}`).toBe(v);
+        }
+      }
+    }
+    // A value that ends in whitespace spread over a long run, also split at every point.
+    const input = `GET / HTTP/1.1\r\nHost: x\r\nX-V: ${"ab\t".repeat(20)}${" ".repeat(20)}\r\n\r\n`;
+    for (let at = 1; at < input.length; at++) {
+      const r = parseRequests(input, { split: { at } });
+      expect(r.messages[0]!.head.headers.get("x-v")).toBe(`${"ab\t".repeat(19)}ab`);
+    }
+  });
+});
