@@ -66,6 +66,7 @@ export abstract class Http1Parser<Head extends FramedHead> {
   private isClosed = false;
   private failure: unknown = null;
   private failed = false;
+  private running = false;
   private readonly errStatus: number | undefined;
 
   protected constructor(
@@ -112,11 +113,16 @@ export abstract class Http1Parser<Head extends FramedHead> {
     if (this.failed) throw this.failure;
     if (this.isClosed || this.isUpgraded) return 0;
     if (this.pauseRequested && this.phase === P.Head && this.scanner.idle) return 0;
+    // Callbacks run inside execute(); feeding the parser from one of them would interleave two positions.
+    if (this.running) throw new Error("Http1Parser.execute() called from one of its own callbacks");
+    this.running = true;
     try {
       return this.run(chunk);
     } catch (err) {
       this.die(err);
       throw err;
+    } finally {
+      this.running = false;
     }
   }
 

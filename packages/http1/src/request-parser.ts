@@ -33,7 +33,7 @@ export interface RequestParserOptions extends Http1ParserOptions {
  *   onMessageComplete(trailers: RawHeaders | null) { console.log("done"); },
  * });
  * const consumed = parser.execute(Buffer.from("GET / HTTP/1.1\r\nHost: a\r\n\r\nGET /b HTTP/1.1\r\nHost: a\r\n\r\n"));
- * // GET / a, done, GET /b a, done; consumed === 54
+ * // GET / a, done, GET /b a, done; consumed === 55
  * ```
  */
 export class RequestParser extends Http1Parser<RequestHead> {

@@ -225,6 +225,16 @@ describe("pipelining, pause and resume", () => {
     expect(events).toEqual(["head /a", "body hi", "complete"]);
   });
 
+  it("refuses to be fed from its own callbacks", () => {
+    const parser: RequestParser = new RequestParser({
+      onHead: () => parser.execute(Buffer.from("GET /nested HTTP/1.1\r\nHost: x\r\n\r\n")),
+      onBody() {},
+      onMessageComplete() {},
+    });
+    expect(() => parser.execute(TWO)).toThrow(/own callbacks/);
+    expect(parser.closed).toBe(true);
+  });
+
   it("consumes nothing when paused between messages", () => {
     const recorder = new Recorder();
     const parser = new RequestParser(recorder);
