@@ -49,6 +49,17 @@ enum P {
  *   (the peer should not have sent it) is left unconsumed and is never parsed.
  *
  * The unconsumed bytes are `chunk.subarray(returnValue)`; after `resume()`, pass them to `execute()` again.
+ *
+ * @example
+ * ```ts
+ * socket.on("data", (chunk: Buffer) => {
+ *   const consumed = parser.execute(chunk); // throws Http1ParseError: answer err.status, then close
+ *   if (parser.upgraded) handOver(socket, chunk.subarray(consumed)); // bytes of the new protocol
+ *   else if (parser.paused) pending = chunk.subarray(consumed); // after resume(): parser.execute(pending)
+ *   // parser.closed: whatever is left is never parsed; finish the response and close.
+ * });
+ * socket.on("end", () => parser.finish()); // completes a body that runs until close
+ * ```
  */
 export abstract class Http1Parser<Head extends FramedHead> {
   protected readonly handler: Http1Handler<Head>;
