@@ -144,7 +144,9 @@ export function happyEyeballs(
         if (done) return;
         settle();
         pending.delete(socket);
+        // The winner is handed over: from now on its errors are its new owner's business.
         socket.off("error", onError);
+        socket.off("error", ignoreError);
         destroyPending();
         resolve({ socket, address });
       };

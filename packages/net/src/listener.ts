@@ -176,23 +176,28 @@ class NetListener implements Listener {
   }
 
   readonly #onConnection = (socket: Socket): void => {
-    const unix = this.#unix;
     let peer: SocketAddress;
     let local: SocketAddress;
-    if (unix) {
+    if (this.#unix) {
       peer = UNIX_PEER;
       local = this.address;
     } else {
       const remoteAddress = socket.remoteAddress;
       const localAddress = socket.localAddress;
       // The peer may be gone already (reset before we got here): getpeername fails and there is no one to serve.
-      if (this.closing || remoteAddress === undefined || localAddress === undefined) {
+      if (remoteAddress === undefined || localAddress === undefined) {
         socket.on("error", ignoreError);
         socket.destroy();
         return;
       }
       peer = inetSocketAddress(remoteAddress, socket.remotePort ?? 0);
       local = inetSocketAddress(localAddress, socket.localPort ?? 0);
+    }
+    if (this.closing) {
+      // Accepted in the same turn as close(): nobody will serve it.
+      socket.on("error", ignoreError);
+      socket.destroy();
+      return;
     }
     this.accepted++;
     const controller = new AbortController();

@@ -48,6 +48,7 @@ export function unixConnector(options: UnixConnectorOptions): Service<ConnectReq
           if (timer !== undefined) clearTimeout(timer);
           signal.removeEventListener("abort", onAbort);
           socket.off("error", onError);
+          socket.off("error", ignoreError);
           socket.off("connect", onConnect);
         };
         const onError = (error: Error): void => {
