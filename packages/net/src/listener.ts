@@ -11,7 +11,14 @@ import {
 import { formatSocketAddress, inetSocketAddress, parseHost, parsePort } from "./address.js";
 import { type Conn, conn } from "./conn.js";
 import { ListenError, toListenError } from "./errors.js";
-import { Draining, LocalAddr, PeerAddr, type SocketAddress, type UnixSocketAddress } from "./keys.js";
+import {
+  Draining,
+  type InetSocketAddress,
+  LocalAddr,
+  PeerAddr,
+  type SocketAddress,
+  type UnixSocketAddress,
+} from "./keys.js";
 import { closeReason, ignoreError } from "./lifetime.js";
 
 /** Where a TCP listener listens. */
@@ -65,9 +72,9 @@ export interface ListenerOptions {
 }
 
 /** A listening server; `close()` shuts it down gracefully. */
-export interface Listener {
+export interface Listener<A extends SocketAddress = SocketAddress> {
   /** The bound address (with the real port when 0 was asked for). */
-  readonly address: SocketAddress;
+  readonly address: A;
   /** Open connections (including ones whose service finished and that are closing). */
   readonly connections: number;
   /** Connection services still running. */
@@ -356,6 +363,21 @@ function isUnix(options: ListenOptions): options is UnixListenOptions {
  * await listener.close({ timeout: 5_000 });
  * ```
  */
+export function listen(
+  options: TcpListenOptions,
+  service: Service<Conn, void>,
+  listenerOptions?: ListenerOptions,
+): Promise<Listener<InetSocketAddress>>;
+export function listen(
+  options: UnixListenOptions,
+  service: Service<Conn, void>,
+  listenerOptions?: ListenerOptions,
+): Promise<Listener<UnixSocketAddress>>;
+export function listen(
+  options: ListenOptions,
+  service: Service<Conn, void>,
+  listenerOptions?: ListenerOptions,
+): Promise<Listener>;
 export function listen(
   options: ListenOptions,
   service: Service<Conn, void>,
