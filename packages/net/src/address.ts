@@ -19,18 +19,42 @@ export interface AuthorityOptions extends PortOptions {
   readonly defaultPort?: number;
 }
 
-/** True for an IPv4 literal in dotted-quad form (`1.2.3.4`; no leading zeros, no shorthand). */
+/**
+ * True for an IPv4 literal in dotted-quad form (`1.2.3.4`; no leading zeros, no shorthand).
+ *
+ * @example
+ * ```ts
+ * isIPv4("10.0.0.1"); // true
+ * isIPv4("010.0.0.1"); // false: a leading zero means octal to some resolvers
+ * ```
+ */
 export function isIPv4(input: string): boolean {
   return nodeIsIPv4(input);
 }
 
-/** True for an IPv6 literal without brackets and without a zone id (`::1`, `2001:db8::1`, `::ffff:1.2.3.4`). */
+/**
+ * True for an IPv6 literal without brackets and without a zone id (`::1`, `2001:db8::1`, `::ffff:1.2.3.4`).
+ *
+ * @example
+ * ```ts
+ * isIPv6("::1"); // true
+ * isIPv6("fe80::1%eth0"); // false: zone ids are not accepted
+ * ```
+ */
 export function isIPv6(input: string): boolean {
   // Node accepts a zone id ("fe80::1%eth0"); a zone is local to one machine and means nothing in an authority.
   return !input.includes("%") && nodeIsIPv6(input);
 }
 
-/** 4 or 6 for an IP literal (see {@link isIPv4}, {@link isIPv6}), 0 for anything else (a name). */
+/**
+ * 4 or 6 for an IP literal (see {@link isIPv4}, {@link isIPv6}), 0 for anything else (a name).
+ *
+ * @example
+ * ```ts
+ * ipFamily("::1"); // 6
+ * ipFamily("example.com"); // 0
+ * ```
+ */
 export function ipFamily(input: string): 0 | 4 | 6 {
   if (isIPv4(input)) return 4;
   if (isIPv6(input)) return 6;

@@ -123,7 +123,14 @@ const CONNECT_CODES: ReadonlySet<string> = new Set([
   DnsError.code,
 ]);
 
-/** True for any connect failure of this package (from any copy of it). */
+/**
+ * True for any connect failure of this package (from any copy of it).
+ *
+ * @example
+ * ```ts
+ * try { await connector.serve(req); } catch (e) { if (isConnectError(e)) retryLater(e.host); else throw e; }
+ * ```
+ */
 export function isConnectError(value: unknown): value is ConnectError {
   return isTesseraError(value) && CONNECT_CODES.has(value.code);
 }
@@ -276,7 +283,14 @@ export function toSocketError(error: unknown): TesseraError {
   return new SocketError(text, { cause: error });
 }
 
-/** Map a failure of `listen()` to {@link AddressInUseError} or {@link ListenError}. */
+/**
+ * Map a failure of `listen()` to {@link AddressInUseError} or {@link ListenError}.
+ *
+ * @example
+ * ```ts
+ * server.once("error", (e) => reject(toListenError(e, "127.0.0.1:8080")));
+ * ```
+ */
 export function toListenError(error: unknown, where: string): TesseraError {
   if (isTesseraError(error)) return error;
   const code = errorCode(error);

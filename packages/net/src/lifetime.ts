@@ -4,7 +4,14 @@ import { ConnectionClosedError, toSocketError } from "./errors.js";
 /** Shared no-op `'error'` listener: keeps a stream's errors from being fatal without a closure per stream. */
 export function ignoreError(): void {}
 
-/** Why a connection's signal aborts once its stream has closed: its error (typed), or a plain close. */
+/**
+ * Why a connection's signal aborts once its stream has closed: its error (typed), or a plain close.
+ *
+ * @example
+ * ```ts
+ * socket.once("close", () => controller.abort(closeReason(socket)));
+ * ```
+ */
 export function closeReason(stream: Duplex): Error {
   const error = stream.errored;
   return error === null || error === undefined ? plainClose() : toSocketError(error);

@@ -278,7 +278,9 @@ class NetListener implements Listener {
   };
 
   readonly #onServerError = (error: Error): void => {
-    this.#report(toListenError(error, formatSocketAddress(this.address)), undefined);
+    // After listening, the server's errors come from accept() (EMFILE, ENFILE, ...): keep serving, report them.
+    const where = formatSocketAddress(this.address);
+    this.#report(new ListenError(`accept failed on ${where}: ${error.message}`, { cause: error }), undefined);
   };
 
   readonly #onSharedClose = (): void => {

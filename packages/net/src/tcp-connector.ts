@@ -16,7 +16,7 @@ import {
 import { inetSocketAddress, ipFamily, parseHost, parsePort } from "./address.js";
 import { type Conn, conn } from "./conn.js";
 import type { ConnectRequest } from "./connect-request.js";
-import { ConnectTimeoutError, DnsError } from "./errors.js";
+import { ConnectTimeoutError, DnsError, UnreachableError } from "./errors.js";
 import { happyEyeballs, interleaveAddresses, type LookupAddress } from "./happy-eyeballs.js";
 import { ConnectTarget, LocalAddr, PeerAddr } from "./keys.js";
 import { connectionSignal } from "./lifetime.js";
@@ -115,6 +115,15 @@ export function tcpConnector(options: TcpConnectorOptions = {}): Service<Connect
         }
         if (family !== 0) addresses = addresses.filter((entry) => entry.family === family);
         if (addresses.length === 0) {
+          if (literal !== 0) {
+            throw new UnreachableError(
+              `${host} is not an IPv${family} address (only IPv${family} is allowed)`,
+              {
+                host,
+                port,
+              },
+            );
+          }
           throw new DnsError(`${host} has no IPv${family} address`, "ENODATA", { host, port });
         }
         const { socket, address } = await happyEyeballs(addresses, {

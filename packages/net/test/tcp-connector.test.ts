@@ -235,6 +235,10 @@ describe("tcpConnector", () => {
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(DnsError);
     expect((error as DnsError).dnsCode).toBe("ENODATA");
+    const literal = await tcpConnector({ family: 6 })
+      .serve(connectRequest("127.0.0.1:80"))
+      .catch((e: unknown) => e);
+    expect(literal).toBeInstanceOf(UnreachableError);
   });
 
   it("rejects an invalid host before doing anything", async () => {
