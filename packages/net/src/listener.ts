@@ -224,7 +224,9 @@ class NetListener implements Listener {
     this.active++;
     let served: Promise<void>;
     try {
-      served = this.#service.serve(c);
+      // Promise.resolve returns a native promise as is (no allocation); it only guards against a hand-written
+      // service that returns something else, which would otherwise throw here, inside the accept path.
+      served = Promise.resolve(this.#service.serve(c));
     } catch (error) {
       served = Promise.reject(error);
     }

@@ -185,6 +185,7 @@ describe("listen (TCP)", () => {
           n++;
           if (n === 1) return Promise.reject(new Error("async failure"));
           if (n === 2) throw new Error("sync failure");
+          if (n === 3) return undefined as unknown as Promise<void>; // a JS service breaking the contract
           return echo.serve(c);
         },
       },
@@ -199,12 +200,35 @@ describe("listen (TCP)", () => {
     await once(first, "close");
     const second = await dial(listener);
     await once(second, "close");
+    const broken = await dial(listener);
+    await once(broken, "close"); // treated as done: ended, not a crash
     const third = await dial(listener);
     const reply = collect(third);
     third.end("still fine");
     expect((await reply).toString()).toBe("still fine");
     expect(errors.map(([e]) => e.message)).toEqual(["async failure", "sync failure"]);
     expect(errors[0]![1]?.extensions.get(PeerAddr)).toMatchObject({ host: "127.0.0.1" });
+  });
+
+  it("reports through process warnings when no onError is given (never an unhandled rejection)", async () => {
+    const warnings: Error[] = [];
+    const onWarning = (warning: Error): void => {
+      warnings.push(warning);
+    };
+    process.on("warning", onWarning);
+    try {
+      const listener = await listen(
+        { host: "127.0.0.1", port: 0 },
+        service(() => Promise.reject(new Error("unreported elsewhere"))),
+      );
+      listeners.push(listener);
+      const socket = await dial(listener);
+      await once(socket, "close");
+      await until(() => warnings.length === 1);
+      expect(warnings[0]!.message).toBe("unreported elsewhere");
+    } finally {
+      process.off("warning", onWarning);
+    }
   });
 
   it("aborts a connection's signal when its socket closes (reset by the peer)", async () => {
