@@ -7,11 +7,32 @@ import { fileURLToPath } from "node:url";
 export const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 export const cli = join(root, "apps/playground/dist/cli.js");
 
+const cleanups = [];
+let exiting = false;
+/** Run `fn` when the bench exits, also on SIGINT/SIGTERM, so no child server outlives the bench. */
+export function onExit(fn) {
+  cleanups.push(fn);
+  if (cleanups.length > 1) return;
+  const runAll = () => {
+    if (exiting) return;
+    exiting = true;
+    for (const f of cleanups) f();
+  };
+  process.once("exit", runAll);
+  for (const signal of ["SIGINT", "SIGTERM"]) {
+    process.once(signal, () => {
+      runAll();
+      process.exit(130);
+    });
+  }
+}
+
 /** Start `tessera <args>`, resolve with { port, stop } once it prints its listening line. */
 export function startCli(args, { cpu } = {}) {
   const cmd = cpu === undefined ? process.execPath : "taskset";
   const argv = cpu === undefined ? [cli, ...args] : ["-c", String(cpu), process.execPath, cli, ...args];
   const child = spawn(cmd, argv, { stdio: ["ignore", "pipe", "inherit"] });
+  onExit(() => child.kill("SIGTERM"));
   return new Promise((resolve, reject) => {
     let buf = "";
     const timer = setTimeout(() => reject(new Error(`tessera ${args[0]} did not start`)), 10_000);
