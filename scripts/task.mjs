@@ -93,8 +93,15 @@ function summarize() {
     failed += result.numFailedTests ?? 0;
     skipped += (result.numPendingTests ?? 0) + (result.numTodoTests ?? 0);
     // A file that failed to load (syntax error, failed import) has no tests but must still fail the run.
+    let loadFailures = 0;
     for (const suite of result.testResults ?? []) {
-      if (suite.status === "failed" && (suite.assertionResults ?? []).length === 0) failed += 1;
+      if (suite.status === "failed" && (suite.assertionResults ?? []).length === 0) loadFailures += 1;
+    }
+    failed += loadFailures;
+    // vitest also reports failure with no failing test: no test files, an unhandled error between tests.
+    if (result.success === false && result.numFailedTests === 0 && loadFailures === 0) {
+      console.error(`task: ${dir.slice(root.length + 1)} reported failure (no tests, or an unhandled error)`);
+      failed += 1;
     }
   }
   return { passed, failed, skipped, missing };
