@@ -26,6 +26,22 @@ export function key<T>(name: string): Key<T> {
   return Object.freeze({ name, symbol: Symbol.for(name) }) as Key<T>;
 }
 
+// A value computed on first read (see `insertLazy`). A class, so `instanceof` tells it from any user value.
+class Lazy {
+  readonly make: () => unknown;
+  constructor(make: () => unknown) {
+    this.make = make;
+  }
+}
+
+// Replace lazies in `list` by their values (once each) and return the newest value.
+function newest(list: unknown[]): unknown {
+  const i = list.length - 1;
+  const value = list[i];
+  if (value instanceof Lazy) return (list[i] = value.make());
+  return value;
+}
+
 /**
  * Typed, append-only state carried by every input (connections, requests, responses, calls).
  *
@@ -66,12 +82,21 @@ export class Extensions {
     return this;
   }
 
+  /**
+   * Append a value that is computed on first read (`get`, `require`, `getAll`), once. For values that cost
+   * something to build and that most inputs never read: a connection's addresses, its cancellation signal.
+   * `make` must not throw.
+   */
+  insertLazy<T>(key: Key<T>, make: () => T): this {
+    return this.insert(key, new Lazy(make) as T);
+  }
+
   /** The newest value for `key`, here or in a parent. */
   get<T>(key: Key<T>): T | undefined {
     let ext: Extensions | undefined = this;
     while (ext !== undefined) {
       const list = ext.#own?.get(key.symbol);
-      if (list !== undefined) return list[list.length - 1] as T;
+      if (list !== undefined) return newest(list) as T;
       ext = ext.#parent;
     }
     return undefined;
@@ -82,7 +107,7 @@ export class Extensions {
     let ext: Extensions | undefined = this;
     while (ext !== undefined) {
       const list = ext.#own?.get(key.symbol);
-      if (list !== undefined) return list[list.length - 1] as T;
+      if (list !== undefined) return newest(list) as T;
       ext = ext.#parent;
     }
     throw new MissingExtensionError(key.name);
@@ -101,8 +126,13 @@ export class Extensions {
   /** Every value for `key`, oldest first: the parent's history, then this one's. */
   getAll<T>(key: Key<T>): T[] {
     const parents = this.#parent?.getAll(key) ?? [];
-    const own = this.#own?.get(key.symbol) as T[] | undefined;
-    return own === undefined ? parents : parents.concat(own);
+    const own = this.#own?.get(key.symbol);
+    if (own === undefined) return parents;
+    for (let i = 0; i < own.length; i++) {
+      const value = own[i];
+      if (value instanceof Lazy) own[i] = value.make();
+    }
+    return parents.concat(own as T[]);
   }
 
   /** A child that sees this instance; what the child inserts stays in the child. */

@@ -25,7 +25,11 @@ export interface Stack<Ls extends readonly unknown[]> {
   layer<I, O>(inner: Service<I, O> & StackCheck<Ls, I, O>): Fold<Ls, Service<I, O>>;
 }
 
-type AnyLayer = { layer(inner: any): Service<any, any> };
+// A generic layer is accepted by its kind alone: checking its `layer` method against `(inner: any) => ...`
+// would apply the kind to `any` and can fail for kinds whose output does not mention the inner output.
+type AnyLayer =
+  | { layer(inner: any): Service<any, any> }
+  | { readonly "~kind": LayerKind; layer(inner: any): unknown };
 
 /**
  * Compose layers outer-first, with the types inferred through the whole chain when `into` is given the
@@ -40,7 +44,7 @@ type AnyLayer = { layer(inner: any): Service<any, any> };
 export function stack<const Ls extends readonly AnyLayer[]>(...layers: Ls): Stack<Ls> {
   const into = (inner: Service<unknown, unknown>): any => {
     let svc = inner;
-    for (let i = layers.length - 1; i >= 0; i--) svc = layers[i]!.layer(svc);
+    for (let i = layers.length - 1; i >= 0; i--) svc = layers[i]!.layer(svc) as Service<unknown, unknown>;
     return svc;
   };
   return { layers, into, layer: into } as unknown as Stack<Ls>;

@@ -114,3 +114,36 @@ describe("forkInput", () => {
     expect(original.extensions.get(Count)).toBeUndefined();
   });
 });
+
+describe("insertLazy", () => {
+  it("computes the value on first read, once, and only if read", () => {
+    let made = 0;
+    const ext = new Extensions().insertLazy(Peer, () => {
+      made++;
+      return "computed";
+    });
+    expect(made).toBe(0);
+    expect(ext.has(Peer)).toBe(true);
+    expect(made).toBe(0);
+    expect(ext.get(Peer)).toBe("computed");
+    expect(ext.require(Peer)).toBe("computed");
+    expect(ext.fork().get(Peer)).toBe("computed");
+    expect(made).toBe(1);
+  });
+
+  it("keeps its place in the history: newer values win, getAll materializes in order", () => {
+    let made = 0;
+    const ext = new Extensions()
+      .insert(Count, 1)
+      .insertLazy(Count, () => {
+        made++;
+        return 2;
+      })
+      .insert(Count, 3);
+    expect(ext.get(Count)).toBe(3);
+    expect(made).toBe(0);
+    expect(ext.getAll(Count)).toEqual([1, 2, 3]);
+    expect(ext.getAll(Count)).toEqual([1, 2, 3]);
+    expect(made).toBe(1);
+  });
+});

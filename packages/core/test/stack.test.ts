@@ -105,3 +105,23 @@ describe("stack", () => {
     expect(true).toBe(true);
   });
 });
+
+describe("stack accepts generic layers by their kind", () => {
+  // A kind whose outer output does not mention the inner output, with a bound on the inner output.
+  interface Length extends LayerKind {
+    readonly Ok: [this["Out"]] extends [string] ? true : false;
+    readonly Expected: "the inner service must return a string";
+    readonly OuterIn: this["In"];
+    readonly OuterOut: number;
+  }
+  const length = (): GenericLayer<Length> =>
+    genericLayer<Length>((inner) => service(async (i: unknown) => ((await inner.serve(i)) as string).length));
+
+  it("regression: a kind with a bound on the inner output is accepted by stack()", async () => {
+    const svc = stack(length()).into(service((s: string) => s.repeat(2)));
+    expectTypeOf(svc).toEqualTypeOf<Service<string, number>>();
+    expect(await svc.serve("abc")).toBe(6);
+    // @ts-expect-error the inner service returns a number, not a string
+    stack(length()).into(service((n: number) => n));
+  });
+});

@@ -101,13 +101,29 @@ type TrackedSocket = Socket & { [kEntry]?: Entry };
 // connection allocates no event-handler closures.
 class Entry {
   readonly socket: Socket;
-  readonly controller: AbortController;
   readonly listener: NetListener;
   linger: ReturnType<typeof setTimeout> | undefined = undefined;
-  constructor(socket: Socket, controller: AbortController, listener: NetListener) {
+  // The connection's signal is made on first read (most services never read it: an AbortController costs
+  // microseconds here). `reason` is set when the connection ends; a signal made after that starts aborted.
+  #controller: AbortController | undefined = undefined;
+  #reason: unknown = undefined;
+  #ended = false;
+  readonly signal = (): AbortSignal => {
+    if (this.#controller === undefined) {
+      this.#controller = new AbortController();
+      if (this.#ended) this.#controller.abort(this.#reason);
+    }
+    return this.#controller.signal;
+  };
+  constructor(socket: Socket, listener: NetListener) {
     this.socket = socket;
-    this.controller = controller;
     this.listener = listener;
+  }
+  abort(reason: unknown): void {
+    if (this.#ended) return;
+    this.#ended = true;
+    this.#reason = reason;
+    this.#controller?.abort(reason);
   }
 }
 
@@ -207,8 +223,7 @@ class NetListener implements Listener {
       return;
     }
     this.accepted++;
-    const controller = new AbortController();
-    const entry = new Entry(socket, controller, this);
+    const entry = new Entry(socket, this);
     (socket as TrackedSocket)[kEntry] = entry;
     this.#entries.add(entry);
     // A socket error is the service's to see (through the stream); here it only must not crash the process.
@@ -218,7 +233,7 @@ class NetListener implements Listener {
     const extensions = (this.#base === undefined ? new Extensions() : this.#base.fork())
       .insert(PeerAddr, peer)
       .insert(LocalAddr, local)
-      .insert(SignalKey, controller.signal)
+      .insertLazy(SignalKey, entry.signal)
       .insert(Draining, this.#stop.signal);
     const c = conn(socket, extensions);
     this.active++;
@@ -271,7 +286,7 @@ class NetListener implements Listener {
   onClosed(entry: Entry): void {
     this.#entries.delete(entry);
     if (entry.linger !== undefined) clearTimeout(entry.linger);
-    entry.controller.abort(this.#forcedReason ?? closeReason(entry.socket));
+    entry.abort(this.#forcedReason ?? closeReason(entry.socket));
     if (this.#entries.size === 0) this.#onEmpty?.();
   }
 
@@ -312,7 +327,7 @@ class NetListener implements Listener {
           // Abort first, so services see the shutdown as the reason rather than a plain close.
           const reason = new ShutdownError("grace period ended");
           this.#forcedReason = reason;
-          for (const entry of this.#entries) entry.controller.abort(reason);
+          for (const entry of this.#entries) entry.abort(reason);
         }
         for (const entry of this.#entries) entry.socket.destroy();
         // Resolve once every socket has emitted 'close' (their signals have aborted) and the server is closed.

@@ -247,6 +247,26 @@ describe("listen (TCP)", () => {
     expect(reasons[0]).toBeInstanceOf(ConnectionResetError);
   });
 
+  it("makes the connection's signal on first read: read only after the socket closed, it is already aborted", async () => {
+    const closed = deferred();
+    const seen: AbortSignal[] = [];
+    const listener = await start(
+      service(async (c: Conn) => {
+        c.stream.on("close", () => closed.resolve());
+        c.stream.resume();
+        await closed.promise;
+        // The service never touched the signal while the connection was open.
+        seen.push(signalOf(c));
+      }),
+    );
+    const socket = await dial(listener);
+    await delay(20);
+    socket.resetAndDestroy();
+    await until(() => seen.length === 1);
+    expect(seen[0]!.aborted).toBe(true);
+    expect(seen[0]!.reason).toBeInstanceOf(ConnectionResetError);
+  });
+
   it("treats the peer's end as a half-close: the service can still answer, then the signal aborts on close", async () => {
     const aborted: unknown[] = [];
     const listener = await start(
