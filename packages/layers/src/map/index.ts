@@ -8,15 +8,6 @@ import {
 } from "@tessera/core";
 import { forwardCapacity } from "../capacity.js";
 
-/**
- * True when `T` is `any`. core's `stack()` accepts a layer only if it is assignable to
- * `{ layer(inner: any): Service<any, any> }`; for a generic layer TypeScript checks that by applying the kind
- * to `In = any` and to an `Out` inferred from the kind's `OuterOut`. Where `OuterOut` does not mention `Out`
- * (mapOutput, andThen), `Out` is then `unknown` and a bound on it fails, so `stack()` would refuse the layer.
- * An `any` input only occurs in that check (or in code that opted out of type checking), so it is let through.
- */
-type IsAny<T> = 0 extends 1 & T ? true : false;
-
 /** The kind of `mapInput(f: (input: A) => B)`: outer input `A`; the inner service must accept `B`. */
 export interface MapInputKind<A, B> extends LayerKind {
   readonly Ok: [B] extends [this["In"]] ? true : false;
@@ -27,7 +18,7 @@ export interface MapInputKind<A, B> extends LayerKind {
 
 /** The kind of `mapOutput(f: (output: A) => B)`: the inner service must return `A`; outer output `B`. */
 export interface MapOutputKind<A, B> extends LayerKind {
-  readonly Ok: IsAny<this["In"]> extends true ? true : [this["Out"]] extends [A] ? true : false;
+  readonly Ok: [this["Out"]] extends [A] ? true : false;
   readonly Expected: "the inner service's output is not what the mapOutput function takes";
   readonly OuterIn: this["In"];
   readonly OuterOut: B;
@@ -35,13 +26,7 @@ export interface MapOutputKind<A, B> extends LayerKind {
 
 /** The kind of `andThen(f: (output: A, input: I) => B)`. */
 export interface AndThenKind<I, A, B> extends LayerKind {
-  readonly Ok: IsAny<this["In"]> extends true
-    ? true
-    : [this["In"]] extends [I]
-      ? [this["Out"]] extends [A]
-        ? true
-        : false
-      : false;
+  readonly Ok: [this["In"]] extends [I] ? ([this["Out"]] extends [A] ? true : false) : false;
   readonly Expected: "the inner service's input or output is not what the andThen function takes";
   readonly OuterIn: this["In"];
   readonly OuterOut: B;
