@@ -162,6 +162,31 @@ describe("timeout", () => {
     expect(hasRef).toBe(true);
   });
 
+  it("makes the inner service's signal only if it reads it (an AbortSignal costs microseconds)", async () => {
+    const Original = globalThis.AbortController;
+    let made = 0;
+    globalThis.AbortController = class extends Original {
+      constructor() {
+        super();
+        made++;
+      }
+    };
+    try {
+      const caller = new Original();
+      const input = req("/", caller.signal);
+      const blind = timeout(1_000).layer({ serve: (_: Req) => Promise.resolve("ok") });
+      await expect(blind.serve(input)).resolves.toBe("ok");
+      expect(made).toBe(0);
+      expect(signalOf(input)).toBe(caller.signal);
+      const reader = timeout(1_000).layer({ serve: (r: Req) => Promise.resolve(signalOf(r).aborted) });
+      await expect(reader.serve(input)).resolves.toBe(false);
+      expect(made).toBe(1);
+    } finally {
+      globalThis.AbortController = Original;
+    }
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
   it("rejects a negative or non-finite duration", () => {
     expect(() => timeout(-1)).toThrow(RangeError);
     expect(() => timeout(Number.NaN)).toThrow(RangeError);
