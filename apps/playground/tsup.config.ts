@@ -1,12 +1,4 @@
 import { defineConfig } from "tsup";
+import { baseOptions } from "../../tsup.base.js";
 
-export default defineConfig({
-  entry: ["src/cli.ts"],
-  format: ["esm"],
-  target: "node20",
-  clean: true,
-  sourcemap: true,
-  // Error classes take their `name` from the class; esbuild would otherwise rename some (`_Foo`).
-  keepNames: true,
-  banner: { js: "#!/usr/bin/env node" },
-});
+export default defineConfig({ ...baseOptions, entry: ["src/cli.ts"], banner: { js: "#!/usr/bin/env node" } });

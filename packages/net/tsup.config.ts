@@ -1,12 +1,3 @@
-import { defineConfig } from "tsup";
+import { libraryConfig } from "../../tsup.base.js";
 
-export default defineConfig({
-  entry: ["src/index.ts"],
-  format: ["esm"],
-  target: "node20",
-  dts: true,
-  clean: true,
-  sourcemap: true,
-  // Error classes take their `name` from the class; esbuild would otherwise rename some (`_Foo`).
-  keepNames: true,
-});
+export default libraryConfig(new URL("./package.json", import.meta.url));
