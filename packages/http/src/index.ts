@@ -1,1 +1,32 @@
-export {};
+export type { BodyInit, BodyOptions, BodySource, ReadOptions } from "./body.js";
+export { Body, DEFAULT_BODY_LIMIT } from "./body.js";
+export type { BodyChannelListener, BodyChannelOptions } from "./body-channel.js";
+export { BodyChannel } from "./body-channel.js";
+export type { UriErrorReason } from "./errors.js";
+export {
+  BodyCancelledError,
+  BodyConsumedError,
+  BodyLengthMismatchError,
+  BodyTooLargeError,
+  HttpError,
+  InvalidBodyChunkError,
+  InvalidHeaderNameError,
+  InvalidHeaderValueError,
+  InvalidJsonError,
+  InvalidMethodError,
+  InvalidStatusError,
+  InvalidUriError,
+  NodeHandlerError,
+} from "./errors.js";
+export type { HeaderSource, HeadersInit } from "./header-map.js";
+export { HeaderMap } from "./header-map.js";
+export { assertHeaderName, assertHeaderValue, isFieldValue, isToken } from "./header-validation.js";
+export { Method } from "./method.js";
+export type { RequestChanges, RequestInit, RequestOptions } from "./request.js";
+export { Request } from "./request.js";
+export type { RespondsTo, ResponseChanges, ResponseInit } from "./response.js";
+export { Response } from "./response.js";
+export { Status } from "./status.js";
+export type { TargetForm } from "./uri.js";
+export { parseAbsoluteUri, parseRequestTarget, Uri } from "./uri.js";
+export { Version } from "./version.js";
