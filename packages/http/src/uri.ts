@@ -23,6 +23,7 @@ const HEX = new Uint8Array(128);
 for (const c of "0123456789abcdefABCDEF") HEX[c.charCodeAt(0)] = 1;
 const SCHEME_START = /^[A-Za-z]/;
 const SCHEME = /^[A-Za-z][A-Za-z0-9+.-]*$/;
+const DIGITS = /^[0-9]+$/;
 
 /**
  * A parsed request-target or URI. `path` and `query` are as sent (percent-encoding kept, not decoded).
@@ -246,6 +247,9 @@ export function parseRequestTarget(target: string, method?: string): Uri {
   if (colon > 0 && target.startsWith("//", colon + 1)) return absolute(target);
   if (method === undefined && colon >= 0) return authorityForm(target);
   if (colon > 0 && SCHEME_START.test(target)) {
+    if (DIGITS.test(target.slice(colon + 1))) {
+      fail("wrong-form", target, "the authority form (host:port) is only for CONNECT");
+    }
     return absolute(target); // reports a missing //authority
   }
   return fail("wrong-form", target, "not an origin (/path), absolute (scheme://host/path) or valid target");
