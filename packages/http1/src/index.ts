@@ -31,7 +31,6 @@ export {
   UnsupportedVersionError,
   UriTooLongError,
 } from "./errors.js";
-export { isFieldValue, isToken } from "./field-checks.js";
 export type { HeaderFields, RequestHeadOptions, ResponseHeadOptions } from "./head-serializer.js";
 export { encodeHead, serializeRequestHead, serializeResponseHead } from "./head-serializer.js";
 export type { Http1Limits } from "./limits.js";
