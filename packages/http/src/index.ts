@@ -18,10 +18,21 @@ export {
   InvalidUriError,
   NodeHandlerError,
 } from "./errors.js";
+export type { FetchHandler, FetchInteropOptions } from "./fetch-interop.js";
+export {
+  fromFetchHandler,
+  fromFetchRequest,
+  fromFetchResponse,
+  toFetchHandler,
+  toFetchRequest,
+  toFetchResponse,
+} from "./fetch-interop.js";
 export type { HeaderSource, HeadersInit } from "./header-map.js";
 export { HeaderMap } from "./header-map.js";
 export { assertHeaderName, assertHeaderValue, isFieldValue, isToken } from "./header-validation.js";
 export { Method } from "./method.js";
+export type { NodeInteropOptions, NodeRequestListener } from "./node-interop.js";
+export { fromNodeHandler } from "./node-interop.js";
 export type { RequestChanges, RequestInit, RequestOptions } from "./request.js";
 export { Request } from "./request.js";
 export type { RespondsTo, ResponseChanges, ResponseInit } from "./response.js";
