@@ -41,3 +41,26 @@ export { Status } from "./status.js";
 export type { TargetForm } from "./uri.js";
 export { parseAbsoluteUri, parseRequestTarget, Uri } from "./uri.js";
 export { Version } from "./version.js";
+
+// HTTP client: connection contract, pool and builder. Imported and then exported (rather than re-exported with
+// `export ... from`) so that this block stays a contiguous block of its own at the end of the file: the
+// import sorter orders re-exports across the whole file.
+import type {
+  ClientConnection,
+  ClientConnectionFactory,
+  ClientConnectionListener,
+  ClientConnectionOptions,
+  ConnectionFailureFacts,
+} from "./client/client-connection.js";
+import { ConnectionExtensions, HttpProxy, type ProxyInfo } from "./client/keys.js";
+import { canRetryOnNewConnection, isReplayable } from "./client/retry-safety.js";
+
+export type {
+  ClientConnection,
+  ClientConnectionFactory,
+  ClientConnectionListener,
+  ClientConnectionOptions,
+  ConnectionFailureFacts,
+  ProxyInfo,
+};
+export { ConnectionExtensions, canRetryOnNewConnection, HttpProxy, isReplayable };
