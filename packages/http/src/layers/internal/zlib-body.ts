@@ -149,17 +149,15 @@ class ZlibSource implements BodySource {
     return z;
   }
 
-  // Resolves once zlib has taken the chunk (and flushed, when asked), so at most one input chunk is in flight.
+  // Resolves once zlib has consumed the chunk (and flushed, when asked). zlib stops consuming when its output
+  // buffer is full, so input is never read further ahead of the reader than one chunk.
   #write(z: Transform, chunk: Uint8Array): Promise<void> {
     return new Promise<void>((resolve) => {
       const flush = this.#options.flush;
-      z.write(chunk);
-      if (flush === undefined) {
-        // The write callback would wait for the reader when zlib's output is full; `drain` means the input was
-        // taken. Either way an error or destroy ends the wait (the pump then sees #failed).
-        if (!z.writableNeedDrain) resolve();
-        else waitDrain(z, resolve);
-      } else {
+      // An error or a destroy calls the callbacks too (with an error the pump ignores: #failed is set).
+      if (flush === undefined) z.write(chunk, () => resolve());
+      else {
+        z.write(chunk);
         (z as Transform & { flush(kind: number, cb: () => void): void }).flush(flush, () => resolve());
       }
     });
@@ -212,14 +210,4 @@ class ZlibSource implements BodySource {
       reject(error);
     }
   }
-}
-
-function waitDrain(z: Transform, resolve: () => void): void {
-  const done = (): void => {
-    z.off("drain", done);
-    z.off("close", done);
-    resolve();
-  };
-  z.on("drain", done);
-  z.on("close", done);
 }
