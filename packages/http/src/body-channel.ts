@@ -65,8 +65,8 @@ const CANCELLED = 3;
  * ```
  */
 export class BodyChannel implements BodySource {
-  /** The consumer side. */
-  body!: Body;
+  /** The consumer side (set by {@link Body.channel}). */
+  readonly body!: Body;
   readonly highWaterMark: number;
   readonly #listener: BodyChannelListener | undefined;
   #queue: Uint8Array[] = [];

@@ -259,7 +259,7 @@ export class Body implements AsyncIterable<Uint8Array> {
    */
   static channel(options?: BodyChannelOptions): BodyChannel {
     const channel = new BodyChannel(options);
-    channel.body = Body.fromSource(channel, { length: options?.length });
+    (channel as { body: Body }).body = Body.fromSource(channel, { length: options?.length });
     return channel;
   }
 

@@ -1,6 +1,6 @@
 import { type Extensible, Extensions } from "@tessera/core";
 import { Body, type BodyInit } from "./body.js";
-import { HeaderMap, type HeadersInit } from "./header-map.js";
+import { HeaderMap, type HeadersInit, trustedHeaderMap } from "./header-map.js";
 import { assertHeaderValue } from "./header-validation.js";
 import { Status } from "./status.js";
 import type { Version } from "./version.js";
@@ -44,7 +44,9 @@ const TEXT_PLAIN = "text/plain; charset=utf-8";
 const APPLICATION_JSON = "application/json";
 
 function withContentType(init: ResponseInit | undefined, type: string): HeaderMap {
-  const headers = HeaderMap.from(init?.headers);
+  // The common case, no headers given: a map of one constant field, with nothing to validate or look up.
+  if (init?.headers === undefined) return trustedHeaderMap(["content-type"], [type]);
+  const headers = HeaderMap.from(init.headers);
   if (!headers.has("content-type")) headers.append("content-type", type);
   return headers;
 }

@@ -286,3 +286,51 @@ describe("HeaderMap over a source is lazy", () => {
     expect(view.get("ACCEPT")).toBe("text/html, */*");
   });
 });
+
+describe("HeaderMap lookups stay right across mutations (lower-case index kept in step)", () => {
+  it("lookup, mutate, lookup; and clones after the index exists", () => {
+    const m = HeaderMap.fromFlat(["Content-Type", "a", "X-A", "1", "x-a", "2"]);
+    expect(m.get("x-a")).toBe("1, 2");
+    m.set("X-A", "3");
+    expect(m.getAll("X-A")).toEqual(["3"]);
+    m.append("CONTENT-type", "b");
+    expect(m.get("content-type")).toBe("a, b");
+    const c = m.clone();
+    c.delete("content-type");
+    expect(c.has("content-type")).toBe(false);
+    expect(m.getAll("content-type")).toEqual(["a", "b"]);
+    m.append("New", "n");
+    expect(c.has("new")).toBe(false);
+    expect(m.get("NEW")).toBe("n");
+    expect([...m].map(([n]) => n)).toEqual(["Content-Type", "X-A", "CONTENT-type", "New"]);
+  });
+
+  it("uses a source's indexOf (one call per lookup) when it has one", () => {
+    let indexOfCalls = 0;
+    let values = 0;
+    const fields: [string, string][] = [
+      ["Host", "h"],
+      ["Accept", "a"],
+      ["accept", "b"],
+    ];
+    const source: HeaderSource = {
+      count: fields.length,
+      name: (i) => fields[i]![0],
+      value: (i) => {
+        values++;
+        return fields[i]![1];
+      },
+      indexOf: (name, from) => {
+        indexOfCalls++;
+        for (let i = from; i < fields.length; i++)
+          if (fields[i]![0].toLowerCase() === name.toLowerCase()) return i;
+        return -1;
+      },
+    };
+    const h = HeaderMap.fromSource(source);
+    expect(h.get("ACCEPT")).toBe("a, b");
+    expect(indexOfCalls).toBe(2); // the third search would start past the end
+    expect(values).toBe(2);
+    expect(h.get("host")).toBe("h");
+  });
+});

@@ -133,3 +133,23 @@ describe("parseAbsoluteUri (what a client is given)", () => {
     expect(() => parseAbsoluteUri("http://u@h/")).toThrow(InvalidUriError);
   });
 });
+
+describe("the one-pass origin-form parser agrees with the grammar for every character", () => {
+  it("in the path and in the query, for char codes 0-0x17f", () => {
+    for (let c = 0; c <= 0x17f; c++) {
+      const ch = String.fromCharCode(c);
+      const visible = c >= 0x21 && c <= 0x7e;
+      const inPath = visible && ch !== "#" && ch !== "\\" && ch !== "%";
+      const inQuery = visible && ch !== "#" && ch !== "%";
+      const path = `/a${ch}b`;
+      const query = `/a?b${ch}c`;
+      if (inPath) expect(parseRequestTarget(path).pathAndQuery, path).toBe(path);
+      else expect(() => parseRequestTarget(path), JSON.stringify(path)).toThrow(InvalidUriError);
+      if (inQuery) expect(parseRequestTarget(query).query, query).toBe(`b${ch}c`);
+      else expect(() => parseRequestTarget(query), JSON.stringify(query)).toThrow(InvalidUriError);
+    }
+    expect(parseRequestTarget("/a?b").path).toBe("/a");
+    expect(parseRequestTarget("/%41%4a?%7E").query).toBe("%7E");
+    expect(() => parseRequestTarget("/%4")).toThrow(InvalidUriError);
+  });
+});
