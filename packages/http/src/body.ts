@@ -238,6 +238,15 @@ export class Body implements AsyncIterable<Uint8Array> {
   /**
    * A streaming body over a {@link BodySource} (the low-level pull contract; most code wants
    * {@link Body.fromIterable} or {@link Body.channel}).
+   *
+   * @example
+   * ```ts
+   * let sent = false;
+   * const once = Body.fromSource({
+   *   read: () => Promise.resolve(sent ? undefined : ((sent = true), new Uint8Array([1]))),
+   *   cancel() {},
+   * });
+   * ```
    */
   static fromSource(source: BodySource, options?: BodyOptions): Body {
     return new Body(KIND_SOURCE, options?.length, undefined, undefined, undefined, source, options?.trailers);

@@ -402,6 +402,15 @@ export class HeaderMap implements Iterable<[string, string]>, HeaderSource {
     return Object.fromEntries(result);
   }
 
+  /** `console.log` shows the fields, not an empty object (the state is in private fields). */
+  [Symbol.for("nodejs.util.inspect.custom")](
+    _depth: number,
+    options: unknown,
+    inspect: (value: unknown, options: unknown) => string,
+  ): string {
+    return `HeaderMap ${inspect(this.toJSON(), options)}`;
+  }
+
   #check(i: number): void {
     if (!(i >= 0 && i < this.size))
       throw new RangeError(`header index ${i} out of range (size ${this.size})`);

@@ -334,3 +334,10 @@ describe("HeaderMap lookups stay right across mutations (lower-case index kept i
     expect(h.get("host")).toBe("h");
   });
 });
+
+describe("HeaderMap in logs", () => {
+  it("util.inspect shows the fields", async () => {
+    const { inspect } = await import("node:util");
+    expect(inspect(HeaderMap.fromFlat(["Host", "h"]))).toBe("HeaderMap [ [ 'Host', 'h' ] ]");
+  });
+});
