@@ -44,3 +44,35 @@ export type { RequestParserOptions } from "./request-parser.js";
 export { RequestParser } from "./request-parser.js";
 export { ResponseParser } from "./response-parser.js";
 export { STATUS_REASONS } from "./status-codes.js";
+
+// HTTP/1.1 client: connection and CONNECT tunnel. Imported and then exported (not `export ... from`) so this block
+// stays contiguous at the end of the file: the import sorter orders re-exports across the whole file.
+import {
+  clientConnection,
+  Http1ClientConnection,
+  type Http1ClientOptions,
+} from "./client/client-connection.js";
+import {
+  type ConnectionClosedFacts,
+  Http1ConnectionBusyError,
+  Http1ConnectionClosedError,
+  Http1RequestInvalidError,
+  Http1ResponseInvalidError,
+  ProxyAuthRequiredError,
+  ProxyConnectError,
+} from "./client/errors.js";
+import { RequestFraming, RequestHeadBuilder } from "./client/request-head.js";
+
+export type { ConnectionClosedFacts, Http1ClientOptions };
+export {
+  clientConnection,
+  Http1ClientConnection,
+  Http1ConnectionBusyError,
+  Http1ConnectionClosedError,
+  Http1RequestInvalidError,
+  Http1ResponseInvalidError,
+  ProxyAuthRequiredError,
+  ProxyConnectError,
+  RequestFraming,
+  RequestHeadBuilder,
+};
