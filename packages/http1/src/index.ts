@@ -76,3 +76,28 @@ export {
   RequestFraming,
   RequestHeadBuilder,
 };
+
+// HTTP/1.1 server and forward proxy. Imported, then exported, for the same reason as the client block above.
+import type { ServerHandler } from "./server/connection.js";
+import {
+  HandlerError,
+  HeaderTimeoutError,
+  InvalidResponseError,
+  ResponseBodyError,
+  UpgradeError,
+} from "./server/errors.js";
+import type { ServerOptions } from "./server/options.js";
+import { server } from "./server/server.js";
+import { OnUpgrade, withUpgrade } from "./server/upgrade.js";
+
+export type { ServerHandler, ServerOptions };
+export {
+  HandlerError,
+  HeaderTimeoutError,
+  InvalidResponseError,
+  OnUpgrade,
+  ResponseBodyError,
+  server,
+  UpgradeError,
+  withUpgrade,
+};
