@@ -52,6 +52,7 @@ import {
   Http1ClientConnection,
   type Http1ClientOptions,
 } from "./client/client-connection.js";
+import { type HttpConnectOptions, httpConnect } from "./client/connect-tunnel.js";
 import {
   type ConnectionClosedFacts,
   Http1ConnectionBusyError,
@@ -63,7 +64,7 @@ import {
 } from "./client/errors.js";
 import { RequestFraming, RequestHeadBuilder } from "./client/request-head.js";
 
-export type { ConnectionClosedFacts, Http1ClientOptions };
+export type { ConnectionClosedFacts, Http1ClientOptions, HttpConnectOptions };
 export {
   clientConnection,
   Http1ClientConnection,
@@ -71,6 +72,7 @@ export {
   Http1ConnectionClosedError,
   Http1RequestInvalidError,
   Http1ResponseInvalidError,
+  httpConnect,
   ProxyAuthRequiredError,
   ProxyConnectError,
   RequestFraming,

@@ -71,6 +71,8 @@ export async function rawServer(
     let index = 0;
     socket.setEncoding("latin1");
     socket.on("error", () => {});
+    // Half-open so a test can answer after the client's FIN, but closed once the client has gone.
+    socket.on("end", () => socket.end());
     socket.on("data", (data: string) => {
       buffered += data;
       for (let end = buffered.indexOf("\r\n\r\n"); end >= 0; end = buffered.indexOf("\r\n\r\n")) {
