@@ -34,7 +34,10 @@ describe("httpConnect: a connector layer through an HTTP proxy", () => {
     expect(p.connects).toEqual([`127.0.0.1:${server.port}`]);
     expect(tunnel.extensions.get(ConnectTarget)).toEqual({ host: "127.0.0.1", port: server.port });
     expect(tunnel.extensions.getAll(ConnectTarget)[0]).toEqual({ host: "127.0.0.1", port: p.port });
-    expect(tunnel.extensions.get(HttpProxy)).toEqual({ authority: { host: "127.0.0.1", port: p.port }, mode: "tunnel" });
+    expect(tunnel.extensions.get(HttpProxy)).toEqual({
+      authority: { host: "127.0.0.1", port: p.port },
+      mode: "tunnel",
+    });
     const h1 = clientConnection(tunnel);
     for (let i = 0; i < 2; i++) {
       const res = await h1.serve(Request.get(`http://127.0.0.1:${server.port}/x${i}`));
@@ -119,7 +122,11 @@ describe("httpConnect: a connector layer through an HTTP proxy", () => {
     const closes = await rawServer((socket) => socket.destroy());
     const garbage = await rawServer((socket) => socket.write("SSH-2.0-OpenSSH\r\n\r\n"));
     const silent = await rawServer(() => {});
-    cleanups.push(() => closes.close(), () => garbage.close(), () => silent.close());
+    cleanups.push(
+      () => closes.close(),
+      () => garbage.close(),
+      () => silent.close(),
+    );
     const via = (port: number, timeout?: number) =>
       stack(httpConnect({ proxy: `127.0.0.1:${port}`, timeout })).into(tcpConnector());
     await expect(via(closes.port).serve(connectRequest("a.example:80"))).rejects.toMatchObject({
@@ -130,7 +137,9 @@ describe("httpConnect: a connector layer through an HTTP proxy", () => {
       code: "ERR_HTTP1_PROXY_CONNECT_FAILED",
       status: 0,
     });
-    await expect(via(silent.port, 50).serve(connectRequest("a.example:80"))).rejects.toBeInstanceOf(TimeoutError);
+    await expect(via(silent.port, 50).serve(connectRequest("a.example:80"))).rejects.toBeInstanceOf(
+      TimeoutError,
+    );
     const controller = new AbortController();
     setTimeout(() => controller.abort(new AbortedError("cancelled")), 30);
     const request = connectRequest("a.example:80", appendSignal(new Extensions(), controller.signal));

@@ -127,9 +127,9 @@ function handshake(
     // is neither flowing nor explicitly paused, so whoever takes the tunnel starts it as usual (a 'data'
     // listener, pipe, an async iterator) and gets the replayed bytes first.
     const onReadable = (): void => {
-      let chunk: Buffer | null;
-      while ((chunk = stream.read() as Buffer | null) !== null) {
-        if (answered(chunk)) return;
+      for (;;) {
+        const chunk = stream.read() as Buffer | null;
+        if (chunk === null || answered(chunk)) return;
       }
     };
     const answered = (chunk: Buffer): boolean => {
@@ -160,7 +160,9 @@ function handshake(
         );
         return true;
       }
-      fail(new ProxyConnectError(`the proxy refused CONNECT with ${status} ${final.reason}`.trimEnd(), status));
+      fail(
+        new ProxyConnectError(`the proxy refused CONNECT with ${status} ${final.reason}`.trimEnd(), status),
+      );
       return true;
     };
     const onClosed = (): void => {
