@@ -57,7 +57,9 @@ export async function standInProxy(options: { authorization?: string } = {}): Pr
     connects.push(req.url ?? "");
     client.on("error", () => {});
     if (denied(auth)) {
-      client.end('HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic realm="test"\r\n\r\n');
+      client.end(
+        'HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic realm="test"\r\n\r\n',
+      );
       return;
     }
     const colon = (req.url ?? "").lastIndexOf(":");
