@@ -52,41 +52,7 @@ import type {
   ClientConnectionOptions,
   ConnectionFailureFacts,
 } from "./client/client-connection.js";
-import {
-  type ClientRoute,
-  HttpConnectionSource,
-  type HttpConnectionSourceOptions,
-} from "./client/connection-source.js";
-import {
-  ClientConfigError,
-  PoolClosedError,
-  PoolQueueFullError,
-  UnsupportedProtocolError,
-} from "./client/errors.js";
-import {
-  type ClientLayer,
-  type ClientRequestOptions,
-  HttpClient,
-  type HttpClientOptions,
-  httpClient,
-} from "./client/http-client.js";
 import { ConnectionExtensions, HttpProxy, type ProxyInfo } from "./client/keys.js";
-import {
-  ConnectionPool,
-  type ConnectionSource,
-  connectionPool,
-  type PoolOptions,
-  type PoolRoute,
-  type PoolStats,
-} from "./client/pool.js";
-import {
-  basicAuthorization,
-  type ProxyConfig,
-  type ProxyOptions,
-  type ProxyTunnelFactory,
-  type ProxyTunnelOptions,
-  parseProxy,
-} from "./client/proxy.js";
 import { canRetryOnNewConnection, isReplayable } from "./client/retry-safety.js";
 
 export type {
@@ -94,36 +60,90 @@ export type {
   ClientConnectionFactory,
   ClientConnectionListener,
   ClientConnectionOptions,
-  ClientLayer,
-  ClientRequestOptions,
-  ClientRoute,
   ConnectionFailureFacts,
-  ConnectionSource,
-  HttpClientOptions,
-  HttpConnectionSourceOptions,
-  PoolOptions,
-  PoolRoute,
-  PoolStats,
-  ProxyConfig,
   ProxyInfo,
-  ProxyOptions,
-  ProxyTunnelFactory,
-  ProxyTunnelOptions,
 };
+export { ConnectionExtensions, canRetryOnNewConnection, HttpProxy, isReplayable };
+
+// HTTP layers (issue 4). Each is also importable on its own: `@tessera/http/compression`, `@tessera/http/cors`, ...
+
 export {
-  basicAuthorization,
-  ClientConfigError,
-  ConnectionExtensions,
-  ConnectionPool,
-  canRetryOnNewConnection,
-  connectionPool,
-  HttpClient,
-  HttpConnectionSource,
-  HttpProxy,
-  httpClient,
-  isReplayable,
-  PoolClosedError,
-  PoolQueueFullError,
-  parseProxy,
-  UnsupportedProtocolError,
-};
+  type AddAuthOptions,
+  AuthUser,
+  addBasicAuth,
+  type BasicAuthOptions,
+  type BasicCredentials,
+  basicAuth,
+  parseBasicAuth,
+} from "./layers/basic-auth/index.js";
+export {
+  addBearerToken,
+  type BearerAuthOptions,
+  type BearerCredentials,
+  bearerAuth,
+} from "./layers/bearer-auth/index.js";
+export { bodyLimit } from "./layers/body-limit/index.js";
+export { type CatchErrorsOptions, catchErrors, statusOfError } from "./layers/catch/index.js";
+export {
+  type CompressionOptions,
+  type ContentCoding,
+  compression,
+  isCompressible,
+  negotiateEncoding,
+} from "./layers/compression/index.js";
+export { type CorsOptions, cors } from "./layers/cors/index.js";
+export {
+  type DecodableCoding,
+  type DecompressionOptions,
+  decompression,
+} from "./layers/decompression/index.js";
+export {
+  CompressionError,
+  DecompressionError,
+  DecompressionLimitError,
+  InvalidRouteError,
+  type RedirectHop,
+  TooManyRedirectsError,
+} from "./layers/errors.js";
+export {
+  type FollowRedirectOptions,
+  followRedirect,
+  type RedirectCandidate,
+  RedirectChain,
+} from "./layers/follow-redirect/index.js";
+export {
+  type AppendForwardedOptions,
+  appendForwarded,
+  ClientAddr,
+  type ClientAddress,
+  type ForwardedHeaders,
+  type ForwardedOptions,
+  type ForwardedTrust,
+  forwarded,
+  forwardedClient,
+  trustList,
+} from "./layers/forwarded/index.js";
+export type { HttpLayer } from "./layers/internal/http-layer.js";
+export { removeRequestHeaders, removeResponseHeaders } from "./layers/remove-header/index.js";
+export {
+  isReasonableRequestId,
+  RequestId,
+  type RequestIdOptions,
+  requestId,
+} from "./layers/request-id/index.js";
+export { type RequiredHeaderOptions, requiredHeader } from "./layers/required-header/index.js";
+export {
+  type PathParams,
+  type RouteHandler,
+  RouteMatch,
+  Router,
+  type RouterOptions,
+  routeParams,
+  router,
+} from "./layers/router/index.js";
+export {
+  type SetHeaderMode,
+  type SetHeaderOptions,
+  setRequestHeader,
+  setResponseHeader,
+} from "./layers/set-header/index.js";

@@ -1,7 +1,7 @@
 import { type Service, service, stack } from "@tessera/core";
 import { describe, expect, it } from "vitest";
 import { InvalidHeaderValueError, type Request } from "../../src/index.js";
-import { AuthUser, addBasicAuth, basicAuth, parseBasic } from "../../src/layers/basic-auth/index.js";
+import { AuthUser, addBasicAuth, basicAuth, parseBasicAuth } from "../../src/layers/basic-auth/index.js";
 import { addBearerToken, bearerAuth } from "../../src/layers/bearer-auth/index.js";
 import { handler, request, trackedBody } from "./helpers.js";
 
@@ -36,12 +36,12 @@ describe("basicAuth", () => {
   });
 
   it("decodes UTF-8 credentials and splits at the first colon", () => {
-    expect(parseBasic(basic("zoë", "p:ss:wörd"))).toEqual({ username: "zoë", password: "p:ss:wörd" });
-    expect(parseBasic("basic   " + Buffer.from("a:b").toString("base64"))).toEqual({
+    expect(parseBasicAuth(basic("zoë", "p:ss:wörd"))).toEqual({ username: "zoë", password: "p:ss:wörd" });
+    expect(parseBasicAuth("basic   " + Buffer.from("a:b").toString("base64"))).toEqual({
       username: "a",
       password: "b",
     });
-    expect(parseBasic("Basicx YTpi")).toBeUndefined();
+    expect(parseBasicAuth("Basicx YTpi")).toBeUndefined();
   });
 
   it("asks a validator callback or service, which may be async", async () => {

@@ -2,7 +2,7 @@ import { brotliDecompressSync, constants, gunzipSync, inflateSync } from "node:z
 import { stack } from "@tessera/core";
 import { describe, expect, it } from "vitest";
 import { Body, BodyCancelledError, Response } from "../../src/index.js";
-import { compression, isCompressible, negotiate } from "../../src/layers/compression/index.js";
+import { compression, isCompressible, negotiateEncoding } from "../../src/layers/compression/index.js";
 import { bytesOf, handler, request, tick, trackedBody } from "./helpers.js";
 
 const TEXT = "hello compression! ".repeat(200); // 3800 bytes, very compressible
@@ -41,17 +41,17 @@ describe("compression", () => {
   });
 
   it("negotiates Accept-Encoding per RFC 9110: q-values, *, identity, x-gzip, malformed q", () => {
-    expect(negotiate("gzip;q=0.8, br")).toBe("br");
-    expect(negotiate("gzip, br", ["gzip", "br"])).toBe("gzip");
-    expect(negotiate("*")).toBe("br");
-    expect(negotiate("*;q=0")).toBeUndefined();
-    expect(negotiate("br;q=0, *;q=0.5")).toBe("gzip");
-    expect(negotiate("identity, gzip;q=0.5")).toBeUndefined();
-    expect(negotiate("x-gzip")).toBe("gzip");
-    expect(negotiate("GZIP;Q=0.5")).toBe("gzip");
-    expect(negotiate("gzip;q=2, deflate;q=0.1")).toBe("deflate");
-    expect(negotiate("compress, zstd")).toBeUndefined();
-    expect(negotiate("")).toBeUndefined();
+    expect(negotiateEncoding("gzip;q=0.8, br")).toBe("br");
+    expect(negotiateEncoding("gzip, br", ["gzip", "br"])).toBe("gzip");
+    expect(negotiateEncoding("*")).toBe("br");
+    expect(negotiateEncoding("*;q=0")).toBeUndefined();
+    expect(negotiateEncoding("br;q=0, *;q=0.5")).toBe("gzip");
+    expect(negotiateEncoding("identity, gzip;q=0.5")).toBeUndefined();
+    expect(negotiateEncoding("x-gzip")).toBe("gzip");
+    expect(negotiateEncoding("GZIP;Q=0.5")).toBe("gzip");
+    expect(negotiateEncoding("gzip;q=2, deflate;q=0.1")).toBe("deflate");
+    expect(negotiateEncoding("compress, zstd")).toBeUndefined();
+    expect(negotiateEncoding("")).toBeUndefined();
   });
 
   it("leaves the body alone without Accept-Encoding, but says it varies", async () => {

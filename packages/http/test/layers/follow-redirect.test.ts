@@ -58,6 +58,22 @@ describe("followRedirect", () => {
     expect(inner.seen[0]).not.toBe(req);
   });
 
+  it("builds each hop from what it sent, not from what the layers below changed", async () => {
+    const inner = server();
+    const appending = {
+      serve: (req: Request) => {
+        req.headers.append("x-hop", "1");
+        return inner.serve(req);
+      },
+    };
+    const svc = stack(followRedirect()).into(appending);
+    const req = request({ target: "http://a.test/from/302", headers: { "x-mine": "m" } });
+    const seen = await json(await svc.serve(req));
+    expect(seen.headers["x-hop"]).toBe("1");
+    expect(seen.headers["x-mine"]).toBe("m");
+    expect(req.headers.has("x-hop")).toBe(false);
+  });
+
   it("303 turns a POST into a GET without a body or content headers", async () => {
     const svc = stack(followRedirect()).into(server());
     const res = await svc.serve(

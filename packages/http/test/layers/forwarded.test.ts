@@ -5,8 +5,8 @@ import {
   appendForwarded,
   ClientAddr,
   type ClientAddress,
-  clientOf,
   forwarded,
+  forwardedClient,
   trustList,
 } from "../../src/layers/forwarded/index.js";
 import { inCidr, ipBytes, parseCidr } from "../../src/layers/forwarded/ip.js";
@@ -177,10 +177,12 @@ describe("forwarded: reading", () => {
 
   it("a predicate decides trust too, and a Unix peer is 'unix'", async () => {
     const req = from(peer("192.0.2.1"), { "x-forwarded-for": "198.51.100.9" });
-    expect(clientOf(req, (a) => a.family === "IPv4" && a.host === "192.0.2.1")?.address).toBe("198.51.100.9");
+    expect(forwardedClient(req, (a) => a.family === "IPv4" && a.host === "192.0.2.1")?.address).toBe(
+      "198.51.100.9",
+    );
     const unix = from({ family: "unix", path: "" }, { "x-forwarded-for": "198.51.100.9" });
-    expect(clientOf(unix, trustList([]))?.address).toBe("unix");
-    expect(clientOf(unix, trustList(["unix"]))?.address).toBe("198.51.100.9");
+    expect(forwardedClient(unix, trustList([]))?.address).toBe("unix");
+    expect(forwardedClient(unix, trustList(["unix"]))?.address).toBe("198.51.100.9");
   });
 });
 
@@ -228,7 +230,7 @@ describe("appendForwarded", () => {
     await edge.serve(req);
     // The upstream server sees the proxy (10.0.0.3) as its peer.
     const upstream = from(peer("10.0.0.3"), Object.fromEntries(req.headers));
-    expect(clientOf(upstream, trustList(["10.0.0.0/8"]))).toEqual({
+    expect(forwardedClient(upstream, trustList(["10.0.0.0/8"]))).toEqual({
       address: "198.51.100.23",
       port: undefined,
       proto: "https",

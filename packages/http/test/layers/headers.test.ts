@@ -2,7 +2,7 @@ import { stack } from "@tessera/core";
 import { describe, expect, it } from "vitest";
 import { InvalidHeaderNameError, InvalidHeaderValueError, Response } from "../../src/index.js";
 import { removeRequestHeaders, removeResponseHeaders } from "../../src/layers/remove-header/index.js";
-import { isReasonableId, RequestId, requestId } from "../../src/layers/request-id/index.js";
+import { isReasonableRequestId, RequestId, requestId } from "../../src/layers/request-id/index.js";
 import { requiredHeader } from "../../src/layers/required-header/index.js";
 import { setRequestHeader, setResponseHeader } from "../../src/layers/set-header/index.js";
 import { fields, handler, request, trackedBody } from "./helpers.js";
@@ -32,9 +32,9 @@ describe("requestId", () => {
     await untrusted.serve(req);
     expect(req.extensions.get(RequestId)).toBe("fresh");
     expect(req.headers.getAll("x-request-id")).toEqual(["fresh"]);
-    expect(isReasonableId("a b")).toBe(false);
-    expect(isReasonableId("")).toBe(false);
-    expect(isReasonableId("ok")).toBe(true);
+    expect(isReasonableRequestId("a b")).toBe(false);
+    expect(isReasonableRequestId("")).toBe(false);
+    expect(isReasonableRequestId("ok")).toBe(true);
   });
 
   it("leaves a response id alone, never mutates a shared response, and can skip the response", async () => {

@@ -4,16 +4,16 @@ import { Body, HeaderMap, Request, Response } from "../../src/index.js";
 import {
   InvalidRouteError,
   type PathParams,
-  paramsOf,
   RouteMatch,
   Router,
+  routeParams,
   router,
 } from "../../src/layers/router/index.js";
 import { handler, request, trackedBody } from "./helpers.js";
 
 /** A route that answers with its name and the params it saw. */
 function named(name: string): Service<Request, Response> {
-  return service((req: Request) => Response.json({ name, params: paramsOf(req) }, { request: req }));
+  return service((req: Request) => Response.json({ name, params: routeParams(req) }, { request: req }));
 }
 
 async function call(svc: Service<Request, Response>, method: string, target: string) {

@@ -94,7 +94,7 @@ class BasicAuthService implements Service<Request, Response> {
 
   serve(req: Request): Promise<Response> {
     const header = req.headers.get(this.#challenge.header);
-    const credentials = header === undefined ? undefined : parseBasic(header);
+    const credentials = header === undefined ? undefined : parseBasicAuth(header);
     if (credentials === undefined) return Promise.resolve(this.#refuse(req));
     if (this.#known?.matches(credentials.username, credentials.password) === true) {
       return this.#accept(req, credentials.username);
@@ -125,10 +125,10 @@ const utf8 = new TextDecoder("utf-8", { fatal: true });
  *
  * @example
  * ```ts
- * parseBasic("Basic YWRhOnB3"); // { username: "ada", password: "pw" }
+ * parseBasicAuth("Basic YWRhOnB3"); // { username: "ada", password: "pw" }
  * ```
  */
-export function parseBasic(value: string): BasicCredentials | undefined {
+export function parseBasicAuth(value: string): BasicCredentials | undefined {
   const token = credentialsOf(value, "basic");
   if (token === undefined || token.length % 4 !== 0 || !BASE64.test(token)) return undefined;
   let text: string;

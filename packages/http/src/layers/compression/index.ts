@@ -178,7 +178,7 @@ class CompressionService implements Service<Request, Response> {
     // From here the representation depends on Accept-Encoding, whatever this request asked for.
     const out = headers.clone();
     addVary(out, "Accept-Encoding");
-    const coding = bodiless || accept === undefined ? undefined : negotiate(accept, config.encodings);
+    const coding = bodiless || accept === undefined ? undefined : negotiateEncoding(accept, config.encodings);
     if (coding === undefined) return res.with({ headers: out });
 
     out.delete("content-length");
@@ -241,11 +241,11 @@ function flushKind(coding: ContentCoding): number {
  *
  * @example
  * ```ts
- * negotiate("gzip;q=0.8, br", ["br", "gzip"]); // "br"
- * negotiate("*;q=0", ["gzip"]); // undefined
+ * negotiateEncoding("gzip;q=0.8, br", ["br", "gzip"]); // "br"
+ * negotiateEncoding("*;q=0", ["gzip"]); // undefined
  * ```
  */
-export function negotiate(
+export function negotiateEncoding(
   acceptEncoding: string,
   offered: readonly ContentCoding[] = DEFAULT_ENCODINGS,
 ): ContentCoding | undefined {

@@ -113,36 +113,38 @@ class FollowRedirectService implements Service<Request, Response> {
     // Taken before the first hop reads the body: the bytes to send again on a 307/308 (undefined if streamed).
     const replay = req.body.bytesIfBuffered();
     const signal = signalOf(req);
-    let current = forkInput(req);
+    // Each hop is built from the previous one as this layer made it, not as the layers below changed it (they
+    // change their copy's headers in place, and would otherwise add a second X-Forwarded-For, say).
+    let hop = req;
     let chain: RedirectHop[] | undefined;
     for (;;) {
-      const res = await this.#inner.serve(current);
-      const next = Status.isRedirect(res.status) ? this.#next(req, current, res, replay) : undefined;
+      const res = await this.#inner.serve(
+        hop === req ? forkInput(req) : hop.withExtensions(req.extensions.fork()),
+      );
+      const next = Status.isRedirect(res.status) ? this.#next(hop, res, replay) : undefined;
       if (next === undefined) {
         if (chain !== undefined) res.extensions.insert(RedirectChain, chain);
         return res;
       }
-      const hop: RedirectHop = { url: next.from, status: res.status, location: next.request.target };
       chain ??= [];
-      chain.push(hop);
+      chain.push({ url: next.from, status: res.status, location: next.request.target });
       // The redirect's own body is not wanted; stop its producer (the connection is freed or closed).
       res.body.cancel();
       if (chain.length > this.#max) throw new TooManyRedirectsError(this.#max, chain);
       if (signal.aborted) throw abortReason(signal);
-      current = next.request;
+      hop = next.request;
     }
   }
 
-  /** The request of the next hop, or undefined when this redirect is not followed. */
+  /** The request of the next hop after `hop` got `res`, or undefined when this redirect is not followed. */
   #next(
-    original: Request,
-    current: Request,
+    hop: Request,
     res: Response,
     replay: Uint8Array | undefined,
   ): { request: Request; from: string } | undefined {
     const location = res.headers.get("location");
     if (location === undefined) return undefined;
-    const from = absoluteUrl(current);
+    const from = absoluteUrl(hop);
     let url: URL;
     try {
       url = from === undefined ? new URL(location) : new URL(location, from);
@@ -154,32 +156,33 @@ class FollowRedirectService implements Service<Request, Response> {
     url.hash = "";
     const target = url.href;
     const crossOrigin = from === undefined || new URL(from).origin !== url.origin;
-    if (this.#shouldFollow?.({ request: current, response: res, location: target, crossOrigin }) === false) {
+    if (this.#shouldFollow?.({ request: hop, response: res, location: target, crossOrigin }) === false) {
       return undefined;
     }
 
     const status = res.status;
-    let method = current.method;
+    let method = hop.method;
     let body: Body | undefined;
     if ((status === 303 && method !== "HEAD") || ((status === 301 || status === 302) && method === "POST")) {
       method = "GET";
-    } else if (current.body.length !== 0) {
+    } else if (hop.body.length !== 0) {
       // The method (and so the body) stays: send the same bytes again, if they are known.
       if (replay === undefined) return undefined;
       body = Body.fromBytes(replay);
     }
-    const headers = current.headers.clone();
+    const headers = hop.headers.clone();
     if (body === undefined) for (const name of CONTENT_HEADERS) headers.delete(name);
     if (crossOrigin) for (const name of this.#sensitive) headers.delete(name);
     if (headers.has("host")) headers.set("Host", url.host);
     try {
+      // Its extensions are never used: each call of the inner service gets a fork of the caller's.
       const request = Request.create({
         method,
         target,
         headers,
         body: body ?? Body.empty(),
-        version: current.version,
-        extensions: original.extensions.fork(),
+        version: hop.version,
+        extensions: hop.extensions,
       });
       return { request, from: from ?? target };
     } catch {

@@ -32,7 +32,7 @@ export const ClientAddr: Key<ClientAddress> = key<ClientAddress>("tessera.http.C
 export type ForwardedHeaders = "forwarded" | "x-forwarded" | "both";
 
 /** Who is trusted to say who the client is: a list for {@link trustList}, or a predicate. */
-export type Trust = readonly string[] | ((address: SocketAddress) => boolean);
+export type ForwardedTrust = readonly string[] | ((address: SocketAddress) => boolean);
 
 /** Options of {@link forwarded}. */
 export interface ForwardedOptions {
@@ -41,7 +41,7 @@ export interface ForwardedOptions {
    * `"private"`, `"linklocal"`, `"unix"` (see {@link trustList}), or a predicate over the address. The
    * connection's peer (`PeerAddr` from `@tessera/net`) must be trusted for any header to be read at all.
    */
-  readonly trust: Trust;
+  readonly trust: ForwardedTrust;
   /** Which headers to read. With `both`, `Forwarded` wins when present. Default `both`. */
   readonly headers?: ForwardedHeaders;
 }
@@ -77,7 +77,7 @@ export function forwarded(options: ForwardedOptions): HttpLayer {
     serve(req: Request): Promise<Response> {
       let client: ClientAddress | undefined;
       try {
-        client = clientOf(req, trust, which);
+        client = forwardedClient(req, trust, which);
       } catch (error) {
         return Promise.reject(error);
       }
@@ -93,10 +93,10 @@ export function forwarded(options: ForwardedOptions): HttpLayer {
  *
  * @example
  * ```ts
- * clientOf(req, trustList(["loopback"])); // { address: "203.0.113.7", forwarded: true, ... }
+ * forwardedClient(req, trustList(["loopback"])); // { address: "203.0.113.7", forwarded: true, ... }
  * ```
  */
-export function clientOf(
+export function forwardedClient(
   req: Request,
   trust: (address: SocketAddress) => boolean,
   which: ForwardedHeaders = "both",

@@ -20,7 +20,7 @@ export interface RequestIdOptions {
    */
   readonly propagate?: boolean;
   /**
-   * Whether an incoming id is kept. Default {@link isReasonableId}: 1-128 visible ASCII characters, so an id
+   * Whether an incoming id is kept. Default {@link isReasonableRequestId}: 1-128 visible ASCII characters, so an id
    * cannot flood logs or smuggle control characters into them.
    */
   readonly validate?: (id: string) => boolean;
@@ -33,11 +33,11 @@ export interface RequestIdOptions {
  *
  * @example
  * ```ts
- * isReasonableId("7f9c0a1e-..."); // true
- * isReasonableId("a b"); // false
+ * isReasonableRequestId("7f9c0a1e-..."); // true
+ * isReasonableRequestId("a b"); // false
  * ```
  */
-export function isReasonableId(id: string): boolean {
+export function isReasonableRequestId(id: string): boolean {
   const n = id.length;
   if (n === 0 || n > 128) return false;
   for (let i = 0; i < n; i++) {
@@ -70,7 +70,7 @@ export function requestId(options: RequestIdOptions = {}): HttpLayer {
     header,
     generate: options.generate ?? randomUUID,
     propagate: options.propagate ?? true,
-    validate: options.validate ?? isReasonableId,
+    validate: options.validate ?? isReasonableRequestId,
     response: options.response ?? true,
   };
   return httpLayer((inner) => new RequestIdService(inner, config));

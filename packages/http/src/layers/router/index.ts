@@ -35,10 +35,10 @@ export type PathParams<P extends string> = string extends P
  *
  * @example
  * ```ts
- * const { id } = paramsOf(req, "/users/:id"); // id: string
+ * const { id } = routeParams(req, "/users/:id"); // id: string
  * ```
  */
-export function paramsOf<P extends string = string>(req: Request, _pattern?: P): PathParams<P> {
+export function routeParams<P extends string = string>(req: Request, _pattern?: P): PathParams<P> {
   return (req.extensions.get(RouteMatch)?.params ?? EMPTY) as PathParams<P>;
 }
 
@@ -101,7 +101,7 @@ class Node {
  * are percent-decoded (a malformed encoding is a 400): `%2F` becomes `/`, so sanitize a wildcard used as a
  * file path.
  *
- * The matched route goes on the request's extensions as {@link RouteMatch} (read it with {@link paramsOf}).
+ * The matched route goes on the request's extensions as {@link RouteMatch} (read it with {@link routeParams}).
  * A path that matches with a method no route has gets 405 with `Allow`. HEAD runs the GET route when the
  * route has no HEAD (the protocol server sends no body to HEAD), and OPTIONS gets 204 with `Allow`.
  *
@@ -356,7 +356,7 @@ function toService<P extends string>(handler: RouteHandler<P>): Service<Request,
   return {
     serve(req: Request): Promise<Response> {
       try {
-        return Promise.resolve(handler(req, paramsOf<P>(req)));
+        return Promise.resolve(handler(req, routeParams<P>(req)));
       } catch (error) {
         return Promise.reject(error);
       }
