@@ -52,7 +52,41 @@ import type {
   ClientConnectionOptions,
   ConnectionFailureFacts,
 } from "./client/client-connection.js";
+import {
+  type ClientRoute,
+  HttpConnectionSource,
+  type HttpConnectionSourceOptions,
+} from "./client/connection-source.js";
+import {
+  ClientConfigError,
+  PoolClosedError,
+  PoolQueueFullError,
+  UnsupportedProtocolError,
+} from "./client/errors.js";
+import {
+  type ClientLayer,
+  type ClientRequestOptions,
+  HttpClient,
+  type HttpClientOptions,
+  httpClient,
+} from "./client/http-client.js";
 import { ConnectionExtensions, HttpProxy, type ProxyInfo } from "./client/keys.js";
+import {
+  ConnectionPool,
+  type ConnectionSource,
+  connectionPool,
+  type PoolOptions,
+  type PoolRoute,
+  type PoolStats,
+} from "./client/pool.js";
+import {
+  basicAuthorization,
+  type ProxyConfig,
+  type ProxyOptions,
+  type ProxyTunnelFactory,
+  type ProxyTunnelOptions,
+  parseProxy,
+} from "./client/proxy.js";
 import { canRetryOnNewConnection, isReplayable } from "./client/retry-safety.js";
 
 export type {
@@ -60,10 +94,39 @@ export type {
   ClientConnectionFactory,
   ClientConnectionListener,
   ClientConnectionOptions,
+  ClientLayer,
+  ClientRequestOptions,
+  ClientRoute,
   ConnectionFailureFacts,
+  ConnectionSource,
+  HttpClientOptions,
+  HttpConnectionSourceOptions,
+  PoolOptions,
+  PoolRoute,
+  PoolStats,
+  ProxyConfig,
   ProxyInfo,
+  ProxyOptions,
+  ProxyTunnelFactory,
+  ProxyTunnelOptions,
 };
-export { ConnectionExtensions, canRetryOnNewConnection, HttpProxy, isReplayable };
+export {
+  basicAuthorization,
+  ClientConfigError,
+  ConnectionExtensions,
+  ConnectionPool,
+  canRetryOnNewConnection,
+  connectionPool,
+  HttpClient,
+  HttpConnectionSource,
+  HttpProxy,
+  httpClient,
+  isReplayable,
+  PoolClosedError,
+  PoolQueueFullError,
+  parseProxy,
+  UnsupportedProtocolError,
+};
 
 // HTTP layers (issue 4). Each is also importable on its own: `@tessera/http/compression`, `@tessera/http/cors`, ...
 
