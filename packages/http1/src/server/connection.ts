@@ -43,14 +43,52 @@ export interface ServerShared {
   readonly handler: ServerHandler;
   readonly options: ResolvedServerOptions;
   readonly registry: ConnectionRegistry;
+  /** Parsers of idle connections, for the next connection that receives bytes (see {@link ServerParser}). */
+  readonly parsers: ServerParser[];
 }
 
-// A parser that also tells whether it sits between messages with no byte of the next one seen: the header
-// timer runs from the first byte of a head.
-class ServerParser extends RequestParser {
+/** Idle parsers kept per server; beyond this they are left to the garbage collector. */
+const MAX_POOLED_PARSERS = 256;
+
+// The parser calls this object, which calls the connection that holds the parser right now.
+class Dispatch implements Http1Handler<RequestHead> {
+  target: ServerConnection | undefined = undefined;
+  onHead(head: RequestHead): void {
+    this.target!.onHead(head);
+  }
+  onBody(data: Buffer): void {
+    this.target!.onBody(data);
+  }
+  onMessageComplete(trailers: RawHeaders | null): void {
+    this.target!.onMessageComplete(trailers);
+  }
+}
+
+/**
+ * A request parser lent to a connection while it has a message in progress. A parser with its buffers is about
+ * 1.4 KB, more than the rest of an idle keep-alive connection: connections between requests give theirs back to
+ * a per-server pool, so thousands of idle connections hold none. It also tells whether it sits between
+ * messages with no byte of the next one seen (the header timer runs from the first byte of a head).
+ */
+export class ServerParser extends RequestParser {
+  readonly dispatch: Dispatch;
+  constructor(dispatch: Dispatch, options: ResolvedServerOptions) {
+    super(dispatch, { ...options.limits, requireHost: options.requireHost });
+    this.dispatch = dispatch;
+  }
   get idle(): boolean {
     return this.scanner.idle;
   }
+  /** True when the parser can serve another connection: between messages, nothing held or seen. */
+  get reusable(): boolean {
+    return this.scanner.idle && !this.paused && !this.upgraded && !this.closed;
+  }
+}
+
+function acquireParser(shared: ServerShared, target: ServerConnection): ServerParser {
+  const parser = shared.parsers.pop() ?? new ServerParser(new Dispatch(), shared.options);
+  parser.dispatch.target = target;
+  return parser;
 }
 
 // Why the parser is held at a message boundary (bits of `holds`).
@@ -138,13 +176,12 @@ function cancelBody(body: Body): void {
  * being parsed (`batching`), otherwise at once or at the end of the current microtask burst, so pipelined
  * responses leave in one write. A small buffered body is copied into the same buffer as its head.
  */
-export class ServerConnection
-  implements Http1Handler<RequestHead>, BodyChannelListener, ContinueListener, Tracked
-{
+export class ServerConnection implements BodyChannelListener, ContinueListener, Tracked {
   readonly socket: ServerSocket;
   readonly conn: Conn;
   readonly shared: ServerShared;
-  readonly parser: ServerParser;
+  /** The parser, while a message is in progress (see {@link ServerParser}). */
+  parser: ServerParser | undefined = undefined;
   readonly drainSignal: AbortSignal | undefined;
   readonly #resolve: () => void;
   deadline = 0;
@@ -179,6 +216,7 @@ export class ServerConnection
   finished = false;
   /** No request has been received yet (the header timer runs from the connection's start). */
   fresh = true;
+  watchingDrain = false;
   wakeRead: ((value: IteratorResult<Uint8Array> | Closed) => void) | undefined = undefined;
   wakeDrain: ((value: undefined | Closed) => void) | undefined = undefined;
 
@@ -187,18 +225,16 @@ export class ServerConnection
     this.socket = conn.stream as ServerSocket;
     this.shared = shared;
     this.#resolve = resolve;
-    const options = shared.options;
-    this.parser = new ServerParser(this, { ...options.limits, requireHost: options.requireHost });
     this.drainSignal = conn.extensions.get(Draining);
   }
 
   start(): void {
     const socket = this.socket;
     socket[kConnection] = this;
-    socket.on("error", onSocketError);
+    // Listeners and memory pairs already guard 'error'; a second listener would cost an array per socket.
+    if (socket.listenerCount("error") === 0) socket.on("error", onSocketError);
     socket.on("close", onSocketClose);
     socket.on("end", onSocketEnd);
-    socket.on("drain", onSocketDrain);
     const drainNow = this.shared.registry.add(this);
     this.setTimer(TIMER_HEADER);
     if (socket.destroyed) {
@@ -227,27 +263,58 @@ export class ServerConnection
     this.afterBatch();
   }
 
+  /** True if no byte of a request after the ones dispatched has been received. */
+  get parserIdle(): boolean {
+    return this.parser === undefined || this.parser.idle;
+  }
+
   /** Parse `chunk`; keep what the parser did not take. */
   feed(chunk: Buffer): void {
+    let parser = this.parser;
+    if (parser === undefined) {
+      parser = acquireParser(this.shared, this);
+      this.parser = parser;
+      if (this.holds !== 0 || this.stopped) parser.pause();
+    }
     let consumed: number;
     this.executing = true;
     try {
-      consumed = this.parser.execute(chunk);
+      consumed = parser.execute(chunk);
     } catch (error) {
       this.executing = false;
       this.parseFailed(error);
       return;
     }
     this.executing = false;
-    if (consumed < chunk.length && !this.parser.closed && !this.stopped) {
+    if (consumed < chunk.length && !parser.closed && !this.stopped) {
       // Held at a boundary (pipelining limit, write backpressure, upgrade): keep the rest, stop the socket.
       this.leftover = consumed === 0 ? chunk : chunk.subarray(consumed);
       this.socket.pause();
     }
-    if (this.parser.closed && !this.stopped) this.stop();
+    if (parser.closed && !this.stopped) this.stop();
+  }
+
+  /** Give the parser back to the pool if the connection sits between messages. */
+  releaseParser(): void {
+    const parser = this.parser;
+    if (
+      parser === undefined ||
+      this.executing ||
+      this.holds !== 0 ||
+      this.stopped ||
+      this.current !== undefined ||
+      this.leftover !== undefined ||
+      !parser.reusable
+    )
+      return;
+    this.parser = undefined;
+    parser.dispatch.target = undefined;
+    const pool = this.shared.parsers;
+    if (pool.length < MAX_POOLED_PARSERS) pool.push(parser);
   }
 
   afterBatch(): void {
+    this.releaseParser();
     this.flush();
     this.updateTimer();
     if (this.resumePending) this.resumeReading();
@@ -352,7 +419,7 @@ export class ServerConnection
   endOfInput(): void {
     if (this.finished || this.handedOver) return;
     try {
-      this.parser.finish();
+      this.parser?.finish();
     } catch (error) {
       // The input ended inside a message. Inside a body the handler learns it from the body; a partial head
       // cannot be answered usefully.
@@ -390,7 +457,7 @@ export class ServerConnection
   /** Hold the parser at the next message boundary for `reason`. */
   hold(reason: number): void {
     this.holds |= reason;
-    this.parser.pause();
+    this.parser?.pause();
   }
 
   release(reason: number): void {
@@ -410,13 +477,14 @@ export class ServerConnection
       if (this.finished || this.handedOver || this.dead) return;
       if (this.holds !== 0 || this.bodyPausedBy !== undefined) return;
       if (this.stopped && this.current === undefined) return;
-      if (!this.stopped) this.parser.resume();
+      if (!this.stopped) this.parser?.resume();
       const leftover = this.leftover;
       if (leftover === undefined) break;
       this.leftover = undefined;
       this.batching = true;
       this.feed(leftover);
       this.batching = false;
+      this.releaseParser();
       this.flush();
       this.updateTimer();
       if (this.leftover !== undefined) return;
@@ -563,7 +631,7 @@ export class ServerConnection
       // A declined CONNECT: the client may already have sent tunnel bytes, which must not be read as HTTP.
       (connect && upgrade === undefined) ||
       (this.stopped && this.queue.length === 1 && this.finalResponse === undefined) ||
-      (this.draining && this.queue.length === 1 && (this.current === ex || this.parser.idle));
+      (this.draining && this.queue.length === 1 && (this.current === ex || this.parserIdle));
     if (noBody) {
       framing = Framing.None;
       if (ex.method === "HEAD") length = scanned.contentLength ?? body.length;
@@ -593,12 +661,16 @@ export class ServerConnection
     if (!close && !ex.requestDone && upgrade === undefined) {
       // The request body is still arriving. A client waiting for 100 Continue will not send it; otherwise the
       // rest is read and dropped after the response, if the handler is not reading it and it is small enough.
+      // (A body of unknown length is dropped within the same budget; if it runs out the connection closes after
+      // this complete response.)
       const reading = ex.request.body.consumed && !ex.discarding;
       if (ex.expectContinue && !ex.continueSent) close = true;
-      else if (!reading) {
-        const rest = ex.contentLength === undefined ? undefined : ex.contentLength - ex.received;
-        if (rest === undefined || rest > this.shared.options.maxDiscardBytes) close = true;
-      }
+      else if (
+        !reading &&
+        ex.contentLength !== undefined &&
+        ex.contentLength - ex.received > this.shared.options.maxDiscardBytes
+      )
+        close = true;
     }
     ex.closeAfter = close;
     const connection =
@@ -645,7 +717,11 @@ export class ServerConnection
   /** A response is completely written: forget the exchange, and decide what happens to the connection. */
   exchangeDone(ex: Exchange): void {
     const queue = this.queue;
-    if (queue[0] === ex) queue.shift();
+    if (queue[0] === ex) {
+      queue.shift();
+      // Drop the backing store an emptied array keeps: thousands of idle connections hold no capacity.
+      if (queue.length === 0) queue.length = 0;
+    }
     ex.state = ExchangeState.Done;
     if (ex.channel !== undefined) {
       if (!ex.requestDone) {
@@ -667,6 +743,9 @@ export class ServerConnection
   push(buffer: Buffer): void {
     this.out.push(buffer);
     this.outBytes += buffer.length;
+    // One chunk can hold thousands of small pipelined requests: write as responses add up, so that a client
+    // that does not read stops the parser (write backpressure) instead of growing `out` without bound.
+    if (this.outBytes >= CONCAT_BYTES) this.flush();
   }
 
   flush(): void {
@@ -689,11 +768,22 @@ export class ServerConnection
     out.length = 0;
     this.outBytes = 0;
     // Stop reading requests while responses pile up unread (a client pipelining without reading).
-    if (socket.writableNeedDrain) this.hold(HOLD_WRITE);
+    if (socket.writableNeedDrain) {
+      this.hold(HOLD_WRITE);
+      this.watchDrain();
+    }
+  }
+
+  /** Listen for 'drain' once (only while needed: a listener per idle socket costs memory). */
+  watchDrain(): void {
+    if (this.watchingDrain) return;
+    this.watchingDrain = true;
+    this.socket.once("drain", onSocketDrain);
   }
 
   /** The socket's write buffer drained. */
   onWritable(): void {
+    this.watchingDrain = false;
     const wake = this.wakeDrain;
     if (wake !== undefined) {
       this.wakeDrain = undefined;
@@ -781,6 +871,7 @@ export class ServerConnection
   /** Wait for 'drain', or CLOSED. */
   writable(): Promise<undefined | Closed> {
     if (this.dead) return Promise.resolve(CLOSED);
+    this.watchDrain();
     return new Promise((resolve) => {
       this.wakeDrain = resolve;
     });
@@ -829,7 +920,7 @@ export class ServerConnection
   stop(): void {
     if (this.stopped) return;
     this.stopped = true;
-    this.parser.pause();
+    this.parser?.pause();
     this.setTimer(TIMER_NONE);
     if (this.current === undefined) this.leftover = undefined;
   }
@@ -867,7 +958,7 @@ export class ServerConnection
     const kind = this.timer;
     this.timer = TIMER_NONE;
     if (this.finished || this.dead || this.handedOver) return;
-    if (kind === TIMER_HEADER && !this.parser.idle) {
+    if (kind === TIMER_HEADER && !this.parserIdle) {
       this.report(new HeaderTimeoutError(this.shared.options.headerTimeout), false);
       this.finalResponse = simpleResponse(408, true);
     }
@@ -896,7 +987,7 @@ export class ServerConnection
       return;
     }
     let kind: number;
-    const parserIdle = this.parser.idle;
+    const parserIdle = this.parserIdle;
     if (this.current === undefined && !parserIdle && this.leftover === undefined) kind = TIMER_HEADER;
     else if (this.queue.length === 0 && parserIdle && this.current === undefined)
       kind = this.fresh ? TIMER_HEADER : TIMER_IDLE;

@@ -51,6 +51,7 @@ export function server(handler: ServerHandler, options?: ServerOptions): Service
       Math.min(resolved.headerTimeout, resolved.idleTimeout),
       resolved.shutdown,
     ),
+    parsers: [],
   };
   return {
     serve(conn: Conn): Promise<void> {
