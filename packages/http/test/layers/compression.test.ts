@@ -1,3 +1,4 @@
+import { getEventListeners } from "node:events";
 import { brotliDecompressSync, constants, gunzipSync, inflateSync } from "node:zlib";
 import { stack } from "@tessera/core";
 import { describe, expect, it } from "vitest";
@@ -175,6 +176,26 @@ describe("compression", () => {
     await expect(iterator.next()).rejects.toBeInstanceOf(BodyCancelledError);
     expect(state.stopped).toBe(true);
     expect(state.produced).toBe(producedBefore);
+  });
+
+  it("watches the request's signal only while the body is read, and lets go at the end", async () => {
+    const controller = new AbortController();
+    const svc = stack(compression()).into(
+      handler((req) => Response.create({ body: trackedBody(["z".repeat(2000)]).body, request: req })),
+    );
+    const unread = await svc.serve(
+      request({ headers: { "accept-encoding": "gzip" }, signal: controller.signal }),
+    );
+    expect(getEventListeners(controller.signal, "abort")).toHaveLength(0);
+    const res = await svc.serve(
+      request({ headers: { "accept-encoding": "gzip" }, signal: controller.signal }),
+    );
+    const iterator = res.body[Symbol.asyncIterator]();
+    await iterator.next();
+    expect(getEventListeners(controller.signal, "abort")).toHaveLength(1);
+    while ((await iterator.next()).done !== true);
+    expect(getEventListeners(controller.signal, "abort")).toHaveLength(0);
+    unread.body.cancel();
   });
 
   it("cancelling the compressed body cancels the inner body", async () => {

@@ -111,7 +111,10 @@ class DecompressionService implements Service<Request, Response> {
       codings.push(coding);
     }
     if (codings.length === 0) return res;
-    if (codings.length > MAX_CODINGS) throw new DecompressionError(header);
+    if (codings.length > MAX_CODINGS) {
+      res.body.cancel();
+      throw new DecompressionError(header);
+    }
     let body = res.body;
     // Codings are listed in the order they were applied: undo the last first.
     for (let i = codings.length - 1; i >= 0; i--) {

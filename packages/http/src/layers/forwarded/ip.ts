@@ -98,11 +98,16 @@ export function trustList(list: readonly string[]): (address: SocketAddress) => 
     else if (Object.hasOwn(PRESETS, entry)) for (const r of PRESETS[entry]!) ranges.push(parseCidr(r));
     else ranges.push(parseCidr(entry));
   }
+  // A connection's PeerAddr is one object seen by each of its requests: decide once per address object.
+  const seen = new WeakMap<SocketAddress, boolean>();
   return (address) => {
     if (address.family === "unix") return unix;
-    const bytes = ipBytes(address.host);
-    if (bytes === undefined) return false;
-    for (const range of ranges) if (inCidr(bytes, range)) return true;
-    return false;
+    let trusted = seen.get(address);
+    if (trusted === undefined) {
+      const bytes = ipBytes(address.host);
+      trusted = bytes !== undefined && ranges.some((range) => inCidr(bytes, range));
+      seen.set(address, trusted);
+    }
+    return trusted;
   };
 }

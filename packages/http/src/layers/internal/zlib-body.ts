@@ -49,17 +49,23 @@ class ZlibSource implements BodySource {
   #ended = false;
   #failure: unknown = undefined;
   #failed = false;
+  #watching = false;
   #resolve: ((chunk: Uint8Array | undefined) => void) | undefined = undefined;
   #reject: ((error: unknown) => void) | undefined = undefined;
 
   constructor(input: Body, options: TransformOptions) {
     this.#input = input;
     this.#options = options;
-    const signal = options.signal;
-    if (signal !== undefined) {
-      if (signal.aborted) this.#onAbort();
-      else signal.addEventListener("abort", this.#onAbort, { once: true });
-    }
+  }
+
+  // The signal is watched from the first read on, not from construction: a body that is never read (a response
+  // dropped before it was sent) must not leave a listener on a signal that may outlive it (a connection's).
+  #watch(): void {
+    this.#watching = true;
+    const signal = this.#options.signal;
+    if (signal === undefined) return;
+    if (signal.aborted) this.#onAbort();
+    else signal.addEventListener("abort", this.#onAbort, { once: true });
   }
 
   readonly #onAbort = (): void => {
@@ -75,6 +81,7 @@ class ZlibSource implements BodySource {
   }
 
   read(): Promise<Uint8Array | undefined> {
+    if (!this.#watching) this.#watch();
     if (this.#failed) return Promise.reject(this.#failure);
     if (this.#resolve !== undefined) return Promise.reject(new Error("a body read is already pending"));
     const z = this.#z;
