@@ -80,6 +80,9 @@ export {
 };
 
 // HTTP/1.1 server and forward proxy. Imported, then exported, for the same reason as the client block above.
+import { type ForwardProxyOptions, forwardProxy } from "./proxy/forward-proxy.js";
+import { appendVia, isHopByHop, withoutHopByHop } from "./proxy/hop-by-hop.js";
+import { type ProxyAuth, proxyAuthorized, proxyAuthRequired } from "./proxy/proxy-auth.js";
 import type { ServerHandler } from "./server/connection.js";
 import {
   HandlerError,
@@ -92,14 +95,20 @@ import type { ServerOptions } from "./server/options.js";
 import { server } from "./server/server.js";
 import { OnUpgrade, withUpgrade } from "./server/upgrade.js";
 
-export type { ServerHandler, ServerOptions };
+export type { ForwardProxyOptions, ProxyAuth, ServerHandler, ServerOptions };
 export {
+  appendVia,
+  forwardProxy,
   HandlerError,
   HeaderTimeoutError,
   InvalidResponseError,
+  isHopByHop,
   OnUpgrade,
+  proxyAuthorized,
+  proxyAuthRequired,
   ResponseBodyError,
   server,
   UpgradeError,
+  withoutHopByHop,
   withUpgrade,
 };
