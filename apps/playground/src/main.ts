@@ -1,6 +1,7 @@
 import { UsageError } from "./args.js";
 import { demo, demoHelp } from "./commands/demo.js";
 import { forwardCommand, forwardHelp } from "./commands/forward.js";
+import { httpCommand, httpHelp } from "./commands/http.js";
 import { tcpEcho, tcpEchoHelp } from "./commands/tcp-echo.js";
 import { type Io, processIo } from "./io.js";
 import type { Running } from "./serve.js";
@@ -11,6 +12,7 @@ const commands: Record<string, { run: Command; help: string; summary: string }> 
   demo: { run: demo, help: demoHelp, summary: "the main demo: an echo server behind a relay" },
   "tcp-echo": { run: tcpEcho, help: tcpEchoHelp, summary: "TCP echo server" },
   forward: { run: forwardCommand, help: forwardHelp, summary: "TCP relay to --to HOST:PORT" },
+  http: { run: httpCommand, help: httpHelp, summary: "HTTP/1.1 client, like curl -i (not a server)" },
 };
 
 export const usage = `tessera <command> [options]

@@ -1,0 +1,105 @@
+import { appendSignal, Extensions } from "@tessera/core";
+import { type HttpClient, httpClient, type ProxyOptions, Request, type Response } from "@tessera/http";
+import { clientConnection, httpConnect, RequestHeadBuilder } from "@tessera/http1";
+import { intOption, parseArgs, UsageError } from "../args.js";
+import type { Io } from "../io.js";
+
+export const httpHelp = `tessera http URL [options]
+
+A curl-like HTTP/1.1 client on Tessera's own client (connection pool, HTTP/1.1 written and parsed in
+TypeScript): sends one request and prints the status line, the response headers as the server wrote them
+(casing and order kept), a blank line and the body, on stdout.
+
+  -X, --request METHOD    the method [GET, or POST with -d]
+  -H, --header 'N: v'     add a request header (repeatable)
+  -d, --data DATA         send DATA as the request body
+  --proxy URL             go through an HTTP proxy: http://[user:password@]host[:port]
+                          (plain http is sent to it in absolute form; add --proxy-tunnel for CONNECT)
+  --proxy-tunnel          reach the target through an HTTP CONNECT tunnel at the proxy
+  --timeout MS            give up after this long [30000]
+  -v, --verbose           also print the request line and headers (as sent) to stderr, "> " first
+  -h, --help              this help`;
+
+const spec = {
+  request: { type: "string", short: "X" },
+  header: { type: "string", short: "H", repeat: true },
+  data: { type: "string", short: "d" },
+  proxy: { type: "string" },
+  "proxy-tunnel": { type: "boolean" },
+  timeout: { type: "string" },
+  verbose: { type: "boolean", short: "v" },
+  help: { type: "boolean", short: "h" },
+} as const;
+
+function parseHeader(line: string): [string, string] {
+  const colon = line.indexOf(":");
+  if (colon <= 0) throw new UsageError(`-H needs "Name: value", got ${JSON.stringify(line)}`);
+  return [line.slice(0, colon).trim(), line.slice(colon + 1).trim()];
+}
+
+/** `http://user:password@host:port` as proxy options (the client takes credentials apart from the URL). */
+function parseProxyUrl(text: string, tunnel: boolean): ProxyOptions {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new UsageError(`--proxy: ${JSON.stringify(text)} is not a URL`);
+  }
+  if (url.protocol !== "http:") throw new UsageError("--proxy: only http:// proxies are supported");
+  const credentials =
+    url.username === "" && url.password === ""
+      ? {}
+      : { username: decodeURIComponent(url.username), password: decodeURIComponent(url.password) };
+  return { url: `http://${url.host}`, tunnel, ...credentials };
+}
+
+function printBody(io: Io, text: string): void {
+  if (text === "") return;
+  // Io writes lines; a body that ends its last line gets no second newline.
+  io.out(text.endsWith("\n") ? text.slice(0, -1) : text);
+}
+
+/** `tessera http`: one request, printed like `curl -i`. Not a server: resolves when the exchange is done. */
+export async function httpCommand(argv: readonly string[], io: Io): Promise<undefined> {
+  const args = parseArgs(argv, spec);
+  if (args.help) {
+    io.out(httpHelp);
+    return undefined;
+  }
+  const [url, ...extra] = args._;
+  if (url === undefined) throw new UsageError("a URL is required");
+  if (extra.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(extra[0])}`);
+  const method = args.request ?? (args.data === undefined ? "GET" : "POST");
+  const headers = (args.header ?? []).map(parseHeader);
+  const timeout = intOption(args.timeout, "timeout", 30_000, 1);
+  const proxy =
+    args.proxy === undefined ? undefined : parseProxyUrl(args.proxy, args["proxy-tunnel"] === true);
+  if (args["proxy-tunnel"] && proxy === undefined) throw new UsageError("--proxy-tunnel needs --proxy");
+
+  let request: Request;
+  try {
+    // The whole exchange, body included, is bounded by the timeout: the request's signal covers it.
+    const extensions = appendSignal(new Extensions(), AbortSignal.timeout(timeout));
+    request = Request.create({ method, target: url, headers, body: args.data, extensions });
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  const client: HttpClient = httpClient({ http1: clientConnection, connectTunnel: httpConnect, proxy });
+  try {
+    if (args.verbose) {
+      // The head exactly as the connection writes it (same builder), proxy credentials aside.
+      const absolute = proxy !== undefined && !proxy.tunnel && request.uri.scheme === "http";
+      const head = new RequestHeadBuilder().build(request, absolute, request.body.length);
+      for (const line of head.split("\r\n").slice(0, -2)) io.err(`> ${line}`);
+      io.err(">");
+    }
+    const response: Response = await client.serve(request);
+    io.out(`${response.version} ${response.status} ${response.reasonPhrase}`.trimEnd());
+    for (const [name, value] of response.headers) io.out(`${name}: ${value}`);
+    io.out("");
+    printBody(io, await response.body.text({ limit: Number.POSITIVE_INFINITY }));
+  } finally {
+    await client.close();
+  }
+  return undefined;
+}
