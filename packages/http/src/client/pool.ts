@@ -1,3 +1,4 @@
+import { setMaxListeners } from "node:events";
 import { forkInput, type Service, signalOf } from "@tessera/core";
 import type { Request } from "../request.js";
 import type { Response } from "../response.js";
@@ -100,6 +101,8 @@ export class ConnectionPool<R extends PoolRoute = PoolRoute> implements Service<
     if (!(idleTimeout >= 0)) throw new RangeError(`idleTimeout must be >= 0, got ${String(idleTimeout)}`);
     this.#idleTimeout = idleTimeout;
     const signal = this.#controller.signal;
+    // Every connect in progress listens to it (to stop when the pool closes): many at once is normal.
+    setMaxListeners(0, signal);
     this.#owner = {
       maxConnections,
       maxIdle: positive("maxIdlePerAuthority", options.maxIdlePerAuthority, maxConnections),

@@ -1,0 +1,2 @@
+// The HTTP/1.1 benches: each part prints its own table.
+await import("./client.mjs");
