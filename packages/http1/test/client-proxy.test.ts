@@ -5,9 +5,9 @@ import {
   HttpProxy,
   httpClient,
 } from "@tessera/http";
-import { ConnectTarget } from "@tessera/net";
+import { ConnectTarget, listen } from "@tessera/net";
 import { afterEach, describe, expect, it } from "vitest";
-import { clientConnection, httpConnect } from "../src/index.js";
+import { clientConnection, forwardProxy, httpConnect, server } from "../src/index.js";
 import { type StandInProxy, standInProxy } from "./support/client-proxy.js";
 import { nodeServer, type TestServer } from "./support/client-servers.js";
 
@@ -90,5 +90,41 @@ describe("httpClient through an HTTP proxy (stand-in on node:http)", () => {
       status: 407,
     });
     expect(c.stats().connections).toBe(0);
+  });
+});
+
+describe("httpClient through Tessera's own forward proxy (server(forwardProxy()))", () => {
+  async function tesseraProxy(auth?: { username: string; password: string }) {
+    const listener = await listen({ host: "127.0.0.1", port: 0 }, server(forwardProxy({ auth })));
+    cleanups.push(() => listener.close({ timeout: 1_000 }));
+    return { url: `http://127.0.0.1:${listener.address.port}`, listener };
+  }
+
+  it("forwards plain http in absolute form, keeping the client's connection to the proxy alive", async () => {
+    const [a, b] = await origins();
+    const p = await tesseraProxy({ username: "u", password: "p" });
+    const c = client({ proxy: { url: p.url, username: "u", password: "p" } });
+    for (let i = 0; i < 3; i++) {
+      const res = await c.get(a.url(`/f${i}`));
+      expect(await res.body.text()).toBe(`a: GET /f${i} host=127.0.0.1:${a.port}`);
+      expect(res.headers.get("via")).toContain("tessera");
+    }
+    expect(await (await c.get(b.url("/g"))).body.text()).toBe(`b: GET /g host=127.0.0.1:${b.port}`);
+    expect(p.listener.accepted).toBe(1);
+    const denied = client({ proxy: p.url });
+    expect((await denied.get(a.url("/"))).status).toBe(407);
+  });
+
+  it("tunnels with CONNECT and reuses each tunnel", async () => {
+    const [a] = await origins();
+    const p = await tesseraProxy({ username: "u", password: "p" });
+    const c = client({ proxy: { url: p.url, username: "u", password: "p", tunnel: true } });
+    for (let i = 0; i < 3; i++) {
+      expect(await (await c.get(a.url(`/t${i}`))).body.text()).toBe(`a: GET /t${i} host=127.0.0.1:${a.port}`);
+    }
+    expect(a.accepted()).toBe(1);
+    expect(p.listener.accepted).toBe(1);
+    const denied = client({ proxy: { url: p.url, tunnel: true } });
+    await expect(denied.get(a.url("/"))).rejects.toMatchObject({ code: "ERR_HTTP1_PROXY_AUTH_REQUIRED" });
   });
 });
