@@ -1,7 +1,9 @@
 import { UsageError } from "./args.js";
 import { demo, demoHelp } from "./commands/demo.js";
+import { echoCommand, echoHelp } from "./commands/echo.js";
 import { forwardCommand, forwardHelp } from "./commands/forward.js";
 import { httpCommand, httpHelp } from "./commands/http.js";
+import { proxyCommand, proxyHelp } from "./commands/proxy.js";
 import { tcpEcho, tcpEchoHelp } from "./commands/tcp-echo.js";
 import { type Io, processIo } from "./io.js";
 import type { Running } from "./serve.js";
@@ -12,6 +14,8 @@ const commands: Record<string, { run: Command; help: string; summary: string }> 
   demo: { run: demo, help: demoHelp, summary: "the main demo: an echo server behind a relay" },
   "tcp-echo": { run: tcpEcho, help: tcpEchoHelp, summary: "TCP echo server" },
   forward: { run: forwardCommand, help: forwardHelp, summary: "TCP relay to --to HOST:PORT" },
+  echo: { run: echoCommand, help: echoHelp, summary: "HTTP/1.1 echo server (a JSON view of each request)" },
+  proxy: { run: proxyCommand, help: proxyHelp, summary: "HTTP forward proxy (absolute-form and CONNECT)" },
   http: { run: httpCommand, help: httpHelp, summary: "HTTP/1.1 client, like curl -i (not a server)" },
 };
 

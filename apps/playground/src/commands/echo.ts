@@ -1,0 +1,89 @@
+import { type Service, service } from "@tessera/core";
+import { type Request, Response } from "@tessera/http";
+import { HeaderTimeoutError, Http1ParseError, type ServerOptions, server } from "@tessera/http1";
+import { type Conn, formatSocketAddress, PeerAddr } from "@tessera/net";
+import type { Logger } from "pino";
+import { intOption, type OptionSpec, type Parsed, parseArgs } from "../args.js";
+import { connectionStack } from "../connection-stack.js";
+import type { Io } from "../io.js";
+import { type Running, serve } from "../serve.js";
+import { serverOptionSpec, serverOptionsHelp, serverSettings } from "./server-options.js";
+
+/** The HTTP options of the HTTP server commands (echo, proxy), on top of the shared server options. */
+export const httpServerOptionSpec = {
+  "header-timeout": { type: "string" },
+  "idle-timeout": { type: "string" },
+} as const satisfies Record<string, OptionSpec>;
+
+export const httpServerOptionsHelp = `HTTP options:
+  --header-timeout MS     a client must send a request head within this long (408 otherwise) [30000]
+  --idle-timeout MS       close a keep-alive connection idle for this long [5000]`;
+
+/** The HTTP/1.1 server for a command: the handler, the HTTP options, errors logged (peers' at debug). */
+export function httpServer(
+  handler: Service<Request, Response>,
+  args: Parsed<typeof httpServerOptionSpec>,
+  logger: Logger,
+): Service<Conn, void> {
+  const options: ServerOptions = {
+    headerTimeout: intOption(args["header-timeout"], "header-timeout", 30_000, 1),
+    idleTimeout: intOption(args["idle-timeout"], "idle-timeout", 5_000, 1),
+    onError: (error, conn) => {
+      const peer = conn.extensions.get(PeerAddr);
+      const bindings = { err: error, peer: peer === undefined ? undefined : formatSocketAddress(peer) };
+      // What a peer does wrong is answered (400, 408, ...) and is routine; anything else is ours to look at.
+      if (error instanceof Http1ParseError || error instanceof HeaderTimeoutError)
+        logger.debug(bindings, "bad request");
+      else logger.warn(bindings, "request failed");
+    },
+  };
+  return server(handler, options);
+}
+
+export const echoHelp = `tessera echo [options]
+
+An HTTP/1.1 echo server: every request gets 200 and a JSON document describing it: method, target, version,
+the headers as [name, value] pairs in the order and casing they arrived, the body's size in bytes (read and
+counted, not kept), and the peer's address.
+
+${httpServerOptionsHelp}
+
+${serverOptionsHelp}
+
+Try: curl -H 'X-Mixed-Case: 1' -d hello http://HOST:PORT/anything`;
+
+/** What `tessera echo` answers. */
+export interface EchoDocument {
+  readonly method: string;
+  readonly target: string;
+  readonly version: string;
+  readonly headers: [string, string][];
+  readonly bodySize: number;
+  readonly peer: string | null;
+}
+
+/** Describe the request as JSON (the body is read to count it, chunk by chunk, never held whole). */
+export const echoHandler: Service<Request, Response> = service(async (req: Request) => {
+  let bodySize = 0;
+  for await (const chunk of req.body) bodySize += chunk.byteLength;
+  const peer = req.extensions.get(PeerAddr);
+  const document: EchoDocument = {
+    method: req.method,
+    target: req.target,
+    version: req.version,
+    headers: req.headers.toJSON(),
+    bodySize,
+    peer: peer === undefined ? null : formatSocketAddress(peer),
+  };
+  return Response.json(document, { request: req });
+});
+
+export async function echoCommand(argv: readonly string[], io: Io): Promise<Running | undefined> {
+  const args = parseArgs(argv, { ...serverOptionSpec, ...httpServerOptionSpec });
+  if (args.help) {
+    io.out(echoHelp);
+    return undefined;
+  }
+  const settings = serverSettings(args);
+  return serve(io, settings, connectionStack(settings, httpServer(echoHandler, args, settings.logger)));
+}

@@ -1,0 +1,56 @@
+import { forwardProxy, type ProxyAuth } from "@tessera/http1";
+import { tcpConnector } from "@tessera/net";
+import { intOption, parseArgs, UsageError } from "../args.js";
+import { connectionStack } from "../connection-stack.js";
+import type { Io } from "../io.js";
+import { type Running, serve } from "../serve.js";
+import { httpServer, httpServerOptionSpec, httpServerOptionsHelp } from "./echo.js";
+import { serverOptionSpec, serverOptionsHelp, serverSettings } from "./server-options.js";
+
+export const proxyHelp = `tessera proxy [options]
+
+An HTTP forward proxy. Requests in absolute form (GET http://host/path) are sent on to the origin, with the
+hop-by-hop headers removed and Via added both ways; CONNECT host:port opens a tunnel once the upstream
+connection is established (502 if it fails, 504 if it times out). With --auth, clients must send
+Proxy-Authorization: Basic credentials (407 otherwise).
+
+  --auth USER:PASS        require these credentials (the password may contain ':')
+  --connect-timeout MS    give up connecting upstream after this long (504) [10000]
+
+${httpServerOptionsHelp}
+
+${serverOptionsHelp}
+
+Try: curl -x http://HOST:PORT http://example.com/    or, tunnelled:    curl -p -x http://HOST:PORT https://example.com/`;
+
+function parseAuth(text: string): ProxyAuth {
+  const colon = text.indexOf(":");
+  if (colon <= 0) throw new UsageError(`--auth needs USER:PASS, got ${JSON.stringify(text)}`);
+  return { username: text.slice(0, colon), password: text.slice(colon + 1) };
+}
+
+export async function proxyCommand(argv: readonly string[], io: Io): Promise<Running | undefined> {
+  const args = parseArgs(argv, {
+    ...serverOptionSpec,
+    ...httpServerOptionSpec,
+    auth: { type: "string" },
+    "connect-timeout": { type: "string" },
+  });
+  if (args.help) {
+    io.out(proxyHelp);
+    return undefined;
+  }
+  const settings = serverSettings(args);
+  const connectTimeout = intOption(args["connect-timeout"], "connect-timeout", 10_000, 1);
+  const handler = forwardProxy({
+    connector: tcpConnector({ timeout: connectTimeout }),
+    connectTimeout,
+    auth: args.auth === undefined ? undefined : parseAuth(args.auth),
+    onError: (error, request) =>
+      settings.logger.debug(
+        { err: error, method: request.method, target: request.target },
+        "upstream failed",
+      ),
+  });
+  return serve(io, settings, connectionStack(settings, httpServer(handler, args, settings.logger)));
+}
