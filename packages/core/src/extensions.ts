@@ -38,8 +38,10 @@ class Lazy {
 function newest(list: unknown[]): unknown {
   const i = list.length - 1;
   const value = list[i];
-  if (value instanceof Lazy) return (list[i] = value.make());
-  return value;
+  if (!(value instanceof Lazy)) return value;
+  const made = value.make();
+  list[i] = made;
+  return made;
 }
 
 /**
