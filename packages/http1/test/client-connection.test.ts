@@ -550,6 +550,17 @@ describe("HTTP/1.1 client connection: the bytes it writes", () => {
     expect(h1.closed).toBe(true);
   });
 
+  it("an idle connection does not hold the process: the socket is unref'd between exchanges", async () => {
+    const [client, server] = memoryConnPair();
+    const states: string[] = [];
+    Object.assign(client.stream, { ref: () => states.push("ref"), unref: () => states.push("unref") });
+    const h1 = clientConnection(client);
+    connections.push(h1);
+    server.stream.on("data", () => server.stream.write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"));
+    for (let i = 0; i < 2; i++) await (await h1.serve(Request.get("http://h/"))).body.text();
+    expect(states).toEqual(["unref", "ref", "unref", "ref", "unref"]);
+  });
+
   it("the peer closing an idle connection is reported once through the listener", async () => {
     const [client, server] = memoryConnPair();
     let closes = 0;

@@ -67,6 +67,8 @@ function trailerFields(trailers: HeaderMap | undefined): Iterable<readonly [stri
  * - The exchange is over when the response body has ended on the wire and the request body was sent: then the
  *   connection is reusable (`capacity` 1, the listener's `onAvailable`) unless either side said
  *   `Connection: close`, the response ran until close, or anything else makes reuse unsafe; then it closes.
+ * - An idle connection does not keep the process alive (the socket is unref'd between exchanges), as with
+ *   node:http's agent and undici.
  * - The request's cancellation signal (`signalOf(request)`) is watched until the exchange is over: aborting
  *   destroys the connection, the pending promise rejects and the response body errors with the abort reason.
  * - Errors: {@link Http1ConnectionClosedError} (`ERR_HTTP1_CONNECTION_CLOSED`, with `staleConnection` for a
@@ -115,6 +117,8 @@ export class Http1ClientConnection implements ClientConnection {
   #pendingBody: Uint8Array | Body | undefined = undefined;
   #continueTimer: ReturnType<typeof setTimeout> | undefined = undefined;
   #drainWaiter: (() => void) | undefined = undefined;
+  // A socket's ref()/unref(), when the stream has them: an idle connection must not keep the process alive.
+  readonly #refable: { ref(): unknown; unref(): unknown } | undefined;
 
   /** Use {@link clientConnection}. */
   constructor(conn: Conn, options: Http1ClientOptions = {}) {
@@ -147,6 +151,12 @@ export class Http1ClientConnection implements ClientConnection {
     stream.on("close", this.#onClose);
     // A stream handed over paused (e.g. after a CONNECT handshake) does not start flowing on a 'data' listener.
     stream.resume();
+    const socket = stream as Partial<{ ref(): unknown; unref(): unknown }>;
+    this.#refable =
+      typeof socket.ref === "function" && typeof socket.unref === "function"
+        ? (socket as { ref(): unknown; unref(): unknown })
+        : undefined;
+    this.#refable?.unref();
     if (stream.destroyed) this.#destroy(undefined);
   }
 
@@ -180,6 +190,7 @@ export class Http1ClientConnection implements ClientConnection {
       return Promise.reject(error);
     }
     this.#active = true;
+    this.#refable?.ref();
     this.#reading = true;
     this.#writing = false;
     this.#keepAlive = !builder.close;
@@ -471,6 +482,7 @@ export class Http1ClientConnection implements ClientConnection {
       return;
     }
     this.#reused = true;
+    this.#refable?.unref();
     this.#listener?.onAvailable(this);
   }
 
