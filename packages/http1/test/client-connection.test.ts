@@ -316,6 +316,38 @@ describe("HTTP/1.1 client connection against node:http", () => {
     expect(h1.capacity).toBe(1);
   });
 
+  it("writes a streamed request body no faster than the server reads it (backpressure)", async () => {
+    const total = 32 * 1024 * 1024;
+    let received = 0;
+    let reading = false;
+    const server = await serve(
+      nodeServer((req, res) => {
+        req.pause();
+        setTimeout(() => {
+          reading = true;
+          req.on("data", (d: Buffer) => (received += d.length));
+          req.on("end", () => res.end(`got ${received}`));
+          req.resume();
+        }, 150);
+      }),
+    );
+    let produced = 0;
+    let producedBeforeReading = 0;
+    async function* upload() {
+      const chunk = Buffer.alloc(64 * 1024, 0x63);
+      while (produced < total) {
+        produced += chunk.length;
+        if (!reading) producedBeforeReading = produced;
+        yield chunk;
+      }
+    }
+    const h1 = await connect(server);
+    const res = await h1.serve(Request.post(server.url("/"), Body.fromIterable(upload(), { length: total })));
+    expect(await res.body.text()).toBe(`got ${total}`);
+    // While the server did not read, only what the socket buffers hold was produced.
+    expect(producedBeforeReading).toBeLessThan(total / 2);
+  });
+
   it("cancellation destroys the connection mid-flight: before the head and while the body streams", async () => {
     const server = await serve(
       nodeServer((req, res) => {
