@@ -593,6 +593,24 @@ describe("HTTP/1.1 client connection: the bytes it writes", () => {
     expect(states).toEqual(["unref", "ref", "unref", "ref", "unref"]);
   });
 
+  it("a response body complete but unread does not stall the next exchange", async () => {
+    const [client, server] = memoryConnPair();
+    const h1 = clientConnection(client);
+    connections.push(h1);
+    const big = "b".repeat(200 * 1024); // over the channel's 64 KiB mark, in one chunk
+    let n = 0;
+    server.stream.on("data", () => {
+      const body = n++ === 0 ? big : "second";
+      server.stream.write(`HTTP/1.1 200 OK\r\nContent-Length: ${body.length}\r\n\r\n${body}`);
+    });
+    const first = await h1.serve(Request.get("http://h/1"));
+    await new Promise((r) => setTimeout(r, 20));
+    expect(h1.capacity).toBe(1); // the whole body arrived: the exchange is over
+    const second = await h1.serve(Request.get("http://h/2"));
+    expect(await second.body.text()).toBe("second");
+    expect((await first.body.text()).length).toBe(big.length);
+  });
+
   it("the peer closing an idle connection is reported once through the listener", async () => {
     const [client, server] = memoryConnPair();
     let closes = 0;

@@ -117,6 +117,8 @@ export class Http1ClientConnection implements ClientConnection {
   #pendingBody: Uint8Array | Body | undefined = undefined;
   #continueTimer: ReturnType<typeof setTimeout> | undefined = undefined;
   #drainWaiter: (() => void) | undefined = undefined;
+  // The socket is paused because the response body's reader lags.
+  #pausedForBody = false;
   // A socket's ref()/unref(), when the stream has them: an idle connection must not keep the process alive.
   readonly #refable: { ref(): unknown; unref(): unknown } | undefined;
 
@@ -135,8 +137,10 @@ export class Http1ClientConnection implements ClientConnection {
     };
     this.#parser = new ResponseParser(handler, options.limits);
     this.#bodyListener = {
-      onDrain: () => {
-        if (!this.#closed) this.#stream.resume();
+      // Only the body still arriving may resume the socket: a finished one's reader catching up must not
+      // release the backpressure of the next.
+      onDrain: (channel) => {
+        if (channel === this.#channel) this.#resumeReading();
       },
       onCancel: (channel) => {
         // The reader gave up on a body still arriving: the rest would have to be read and thrown away before
@@ -420,7 +424,16 @@ export class Http1ClientConnection implements ClientConnection {
   #onBody(data: Buffer): void {
     const channel = this.#channel;
     // Socket chunks are never reused by Node, so the view can be handed over without a copy.
-    if (channel !== undefined && !channel.push(data)) this.#stream.pause();
+    if (channel !== undefined && !channel.push(data) && !this.#pausedForBody) {
+      this.#pausedForBody = true;
+      this.#stream.pause();
+    }
+  }
+
+  #resumeReading(): void {
+    if (!this.#pausedForBody || this.#closed) return;
+    this.#pausedForBody = false;
+    this.#stream.resume();
   }
 
   #onMessageComplete(trailers: RawHeaders | null): void {
@@ -434,6 +447,9 @@ export class Http1ClientConnection implements ClientConnection {
     const channel = this.#channel;
     this.#channel = undefined;
     channel?.end(trailers === null ? undefined : HeaderMap.fromSource(trailers));
+    // The whole body is in the channel now: its reader's pace no longer concerns the socket, which must flow
+    // for the next exchange (or to see the peer close).
+    this.#resumeReading();
   }
 
   readonly #onEnd = (): void => {
