@@ -1,9 +1,11 @@
-// @tessera/http2: the foundation of HTTP/2 (RFC 9113) and HPACK (RFC 7541).
+// @tessera/http2: the foundation of HTTP/2 (RFC 9113) and HPACK (RFC 7541). Frames in and out, the connection
+// preface, header-block assembly with flood limits, and HPACK over hpack.js with limits and typed errors. The
+// connection and stream state machine, flow control, server and client are built on these.
 
 export {
   ErrorCode,
-  errorCodeName,
   ExtensionFrameType,
+  errorCodeName,
   FRAME_HEADER_LENGTH,
   FrameFlag,
   FrameType,
@@ -29,8 +31,53 @@ export {
   InvalidOutgoingFrameError,
   InvalidOutgoingHeaderError,
 } from "./errors.js";
+export type { FrameReaderOptions } from "./frame-reader.js";
+export { FrameReader } from "./frame-reader.js";
+export type { FrameHandler, PrioritySpec } from "./frame-types.js";
+export { Frame } from "./frame-types.js";
+export type {
+  DataFrameOptions,
+  FrameWriterOptions,
+  HeadersFrameOptions,
+  PushPromiseFrameOptions,
+  SettingsEntries,
+} from "./frame-writer.js";
+export {
+  encodeDataFrame,
+  encodeFrame,
+  encodeFrameHeader,
+  encodeGoawayFrame,
+  encodeHeadersFrame,
+  encodePingFrame,
+  encodePreface,
+  encodePriorityFrame,
+  encodePushPromiseFrame,
+  encodeRstStreamFrame,
+  encodeSettingsAckFrame,
+  encodeSettingsFrame,
+  encodeWindowUpdateFrame,
+  FrameWriter,
+} from "./frame-writer.js";
+export type { HeaderBlockLimits } from "./header-block-assembler.js";
+export { DEFAULT_HEADER_BLOCK_LIMITS, HeaderBlockAssembler } from "./header-block-assembler.js";
 export { HeaderList } from "./header-list.js";
 export type { HpackDecoderOptions } from "./hpack-decoder.js";
 export { DEFAULT_MAX_HEADER_LIST_SIZE, HpackDecoder } from "./hpack-decoder.js";
 export type { HpackEncoderOptions } from "./hpack-encoder.js";
 export { HpackEncoder } from "./hpack-encoder.js";
+export {
+  CONNECTION_PREFACE,
+  CONNECTION_PREFACE_LENGTH,
+  PrefaceMatcher,
+  startsWithPreface,
+} from "./preface.js";
+export type { Http2Settings } from "./settings.js";
+export {
+  applySettings,
+  checkSetting,
+  DEFAULT_SETTINGS,
+  isValidSettingValue,
+  SettingId,
+  settingName,
+  settingsEntries,
+} from "./settings.js";
