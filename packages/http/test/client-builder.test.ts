@@ -14,7 +14,7 @@ import {
   httpClient,
   InvalidUriError,
   parseProxy,
-  type Request,
+  Request,
   Response,
   UnsupportedProtocolError,
 } from "../src/index.js";
@@ -151,6 +151,8 @@ describe("httpClient builder", () => {
     const c = client({ connector, proxy: { url: "http://proxy.local:3128", username: "u", password: "p" } });
     const a = await c.get("http://a.example/1");
     const b = await seen(c.get("http://b.example/2"));
+    // A target that does not parse fails as a rejected promise, never a throw.
+    await expect(c.serve(Request.get("/relative"))).rejects.toBeInstanceOf(InvalidUriError);
     expect(targets).toEqual(["proxy.local:3128"]);
     const connExt = a.extensions.get(ConnectionExtensions)!;
     expect(connExt.get(HttpProxy)).toEqual({

@@ -139,7 +139,13 @@ class ForwardProxyAuthorization implements Service<Request, Response> {
   }
 
   serve(request: Request): Promise<Response> {
-    if (this.#proxy.tunnel || request.uri.scheme !== "http") return this.#inner.serve(request);
+    let scheme: string | undefined;
+    try {
+      scheme = request.uri.scheme;
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    if (this.#proxy.tunnel || scheme !== "http") return this.#inner.serve(request);
     const headers = request.headers.clone();
     if (!headers.has("proxy-authorization")) headers.append("Proxy-Authorization", this.#authorization);
     return this.#inner.serve(request.with({ headers }));
