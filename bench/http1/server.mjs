@@ -11,7 +11,7 @@
 //   (cd packages/core && pnpm run build) && ... (net, http, http1) && node bench/http1/server.mjs
 // Options: --seconds=S per round (default 3), --rounds=N (default 5), --connections=N (default 50),
 //          --idle=N idle connections for the memory part (default 2000), --trials=N (default 5),
-//          --handler=service|constant.
+//          --handler=service|constant, --only=throughput|memory, --warmup=N connections before measuring (50).
 //
 // Two tessera handlers can be measured: `service` (default: `service(() => Response.text(...))`, a new Response
 // per request through the Service promise, what an application writes) and `constant` (one prebuilt Response
@@ -28,6 +28,7 @@ const arg = (name, fallback) => {
 };
 const BODY = "Hello, World!";
 let hasWrk = false;
+const WARMUP_CONNECTIONS = Number(arg("warmup", 50));
 
 // ---------------------------------------------------------------------------------------------------------
 // Child mode: one server, its port sent to the parent; answers "rss" with its RSS after a full GC.
@@ -145,8 +146,8 @@ async function openIdle(port, n) {
 async function idleMemory(kind, n) {
   const srv = await startServer(kind, undefined);
   try {
-    // Warm up (code paths, pools, the allocator) with connections that come and go.
-    for (const s of await openIdle(srv.port, 200)) s.destroy();
+    // Warm up (code paths, pools) with a few connections that come and go.
+    for (const s of await openIdle(srv.port, WARMUP_CONNECTIONS)) s.destroy();
     await new Promise((r) => setTimeout(r, 300));
     const before = await srv.rss();
     const sockets = await openIdle(srv.port, n);
@@ -173,6 +174,12 @@ async function run() {
   const ours = `tessera http1.server (${handler})`;
   const kinds = { [ours]: handler === "constant" ? "tessera-constant" : "tessera", "node:http": "node" };
 
+  const only = arg("only", "all");
+  if (only !== "memory") await throughput(kinds, SECONDS, ROUNDS, CONNECTIONS, serverCpu, loadCpu, pinned);
+  if (only !== "throughput") await memoryPerConnection(kinds, IDLE, TRIALS);
+}
+
+async function throughput(kinds, SECONDS, ROUNDS, CONNECTIONS, serverCpu, loadCpu, pinned) {
   const servers = {};
   for (const [name, kind] of Object.entries(kinds)) servers[name] = await startServer(kind, serverCpu);
   const results = Object.fromEntries(Object.keys(kinds).map((name) => [name, []]));
@@ -197,7 +204,9 @@ async function run() {
       .map(([name, v]) => `${name} [${v.map((x) => Math.round(x)).join(", ")}]`)
       .join("; ")}`,
   );
+}
 
+async function memoryPerConnection(kinds, IDLE, TRIALS) {
   // RSS moves in pages and with the heap's own sizing: several trials, alternating, and the median.
   const memKinds = kinds;
   const memory = Object.fromEntries(Object.keys(memKinds).map((name) => [name, []]));
