@@ -7,7 +7,10 @@ import { HeaderList } from "./header-list.js";
 export interface HpackDecoderOptions {
   /**
    * Our SETTINGS_HEADER_TABLE_SIZE as the peer has acknowledged it: the largest dynamic table the peer's encoder
-   * may use. Default 4096 (the protocol default). Change it later with {@link HpackDecoder.setMaxTableSize}.
+   * may use. Default 4096 (the protocol default). The table itself starts at 4096 octets, as on every HTTP/2
+   * connection, so a smaller value here requires the peer's first block to start with a size update (the same as
+   * calling {@link HpackDecoder.setMaxTableSize} right after construction). A connection normally starts with the
+   * default and calls `setMaxTableSize` when the peer acknowledges our SETTINGS.
    */
   readonly maxTableSize?: number;
   /**
@@ -113,13 +116,16 @@ export class HpackDecoder {
   #failure: Http2CompressionError | null = null;
 
   constructor(options: HpackDecoderOptions = {}) {
-    this.#limit = checkSize("maxTableSize", options.maxTableSize ?? DEFAULT_TABLE_SIZE);
-    this.#lowest = this.#limit;
     this.#maxListSize = checkSize(
       "maxHeaderListSize",
       options.maxHeaderListSize ?? DEFAULT_MAX_HEADER_LIST_SIZE,
     );
-    this.#table = hpack.table.create({ maxSize: this.#limit });
+    // Every HTTP/2 connection starts with a 4096-octet table on both sides; the peer's encoder changes it only by
+    // announcing a size update. So a different setting is applied as a change, exactly like setMaxTableSize.
+    this.#table = hpack.table.create({ maxSize: DEFAULT_TABLE_SIZE });
+    this.#limit = DEFAULT_TABLE_SIZE;
+    this.#lowest = DEFAULT_TABLE_SIZE;
+    this.setMaxTableSize(options.maxTableSize ?? DEFAULT_TABLE_SIZE);
   }
 
   /** The largest header list accepted (RFC 9113 6.5.2 size). Can be changed between blocks. */

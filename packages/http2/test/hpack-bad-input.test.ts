@@ -90,6 +90,23 @@ describe("dynamic table size updates", () => {
       new HpackDecoder({ maxTableSize: 100 }),
     );
   });
+  it("a decoder starts at 4096 octets like every HTTP/2 table, whatever its setting", () => {
+    // A smaller setting: the peer's first block must bring the table down.
+    expectCompressionError(
+      "82",
+      /does not start with the dynamic table size update/,
+      new HpackDecoder({ maxTableSize: 100 }),
+    );
+    const small = new HpackDecoder({ maxTableSize: 100 });
+    expect(small.tableMaxSize).toBe(4096);
+    expect(small.decode(hex("3f45 82"), 1).count).toBe(1);
+    expect(small.tableMaxSize).toBe(100);
+    // A larger setting does not grow the table until the peer says so.
+    const large = new HpackDecoder({ maxTableSize: 65_536 });
+    expect(large.tableMaxSize).toBe(4096);
+    expect(large.decode(hex("82"), 1).count).toBe(1);
+    expect(large.tableMaxSize).toBe(4096);
+  });
   it("must come before the first field", () => {
     expectCompressionError("82 20", /after the first header field/);
     expect(new HpackDecoder().decode(hex("20 3f e1 1f 82"), 1).pairs()).toEqual([[":method", "GET"]]);
