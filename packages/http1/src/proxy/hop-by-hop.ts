@@ -9,12 +9,25 @@ const FIXED = new Set(["connection", "keep-alive", "te", "trailer", "transfer-en
 /**
  * True for a hop-by-hop field name (lower-case): the fixed list, any `proxy-*` field, or a name in `listed` (the
  * tokens of the message's Connection field).
+ *
+ * @example
+ * ```ts
+ * isHopByHop("keep-alive"); // true
+ * isHopByHop("x-trace", connectionTokens(headers)); // true if Connection lists X-Trace
+ * ```
  */
 export function isHopByHop(lowerName: string, listed?: ReadonlySet<string>): boolean {
   return FIXED.has(lowerName) || lowerName.startsWith("proxy-") || listed?.has(lowerName) === true;
 }
 
-/** The lower-case tokens of every Connection field of `headers`. */
+/**
+ * The lower-case tokens of every Connection field of `headers`.
+ *
+ * @example
+ * ```ts
+ * connectionTokens(HeaderMap.fromFlat(["Connection", "close, X-Trace"])); // Set { "close", "x-trace" }
+ * ```
+ */
 export function connectionTokens(headers: HeaderMap): Set<string> {
   const tokens = new Set<string>();
   for (const value of headers.getAll("connection")) {

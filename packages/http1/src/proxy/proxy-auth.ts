@@ -9,7 +9,14 @@ export type ProxyAuth =
   | { readonly username: string; readonly password: string }
   | ((username: string, password: string, request: Request) => boolean | Promise<boolean>);
 
-/** The `user:pass` of a `Proxy-Authorization: Basic` field, or undefined when absent or malformed. */
+/**
+ * The `user:pass` of a `Proxy-Authorization: Basic` field, or undefined when absent or malformed.
+ *
+ * @example
+ * ```ts
+ * basicCredentials(req); // { username: "alice", password: "s3cret" } for "Basic YWxpY2U6czNjcmV0"
+ * ```
+ */
 export function basicCredentials(request: Request): { username: string; password: string } | undefined {
   const value = request.headers.get("proxy-authorization");
   if (value === undefined) return undefined;

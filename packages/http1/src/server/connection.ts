@@ -466,7 +466,12 @@ export class ServerConnection implements BodyChannelListener, ContinueListener, 
     if (this.holds === 0) this.resumeReading();
   }
 
-  /** Read on if nothing holds the connection: feed what the parser left, then resume the socket. */
+  /**
+   * Read on: feed what the parser left (once nothing holds it), then resume the socket. Holds stop the parser only
+   * at a message boundary, so the socket keeps flowing while a message is in progress (a request body the
+   * handler waits for, the rest of a head): it is paused only while the parser refuses bytes (`leftover`) or
+   * an unread body is over its mark.
+   */
   resumeReading(): void {
     if (this.executing) {
       this.resumePending = true;
@@ -475,11 +480,12 @@ export class ServerConnection implements BodyChannelListener, ContinueListener, 
     this.resumePending = false;
     for (;;) {
       if (this.finished || this.handedOver || this.dead) return;
-      if (this.holds !== 0 || this.bodyPausedBy !== undefined) return;
+      if (this.bodyPausedBy !== undefined) return;
       if (this.stopped && this.current === undefined) return;
-      if (!this.stopped) this.parser?.resume();
+      if (this.holds === 0 && !this.stopped) this.parser?.resume();
       const leftover = this.leftover;
       if (leftover === undefined) break;
+      if (this.holds !== 0) return;
       this.leftover = undefined;
       this.batching = true;
       this.feed(leftover);
@@ -487,7 +493,6 @@ export class ServerConnection implements BodyChannelListener, ContinueListener, 
       this.releaseParser();
       this.flush();
       this.updateTimer();
-      if (this.leftover !== undefined) return;
     }
     if (this.readEnded) {
       this.endOfInput();

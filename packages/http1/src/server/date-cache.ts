@@ -27,9 +27,3 @@ export function dateLine(): string {
   timer.unref?.();
   return cached;
 }
-
-/** Forget the cached line at once (tests that move the clock). */
-export function resetDateCache(): void {
-  if (timer !== undefined) clearTimeout(timer);
-  expire();
-}

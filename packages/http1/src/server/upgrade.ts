@@ -11,6 +11,12 @@ import type { Conn } from "@tessera/net";
  *
  * A response with another status declines: the server goes on with HTTP/1 (after a declined CONNECT it closes,
  * since the client may already have sent tunnel bytes).
+ *
+ * @example
+ * ```ts
+ * // A layer can see whether a handler accepted an upgrade:
+ * const accepted = res.extensions.get(OnUpgrade) !== undefined;
+ * ```
  */
 export const OnUpgrade: Key<Service<Conn, void>> = key<Service<Conn, void>>("tessera.http1.OnUpgrade");
 
