@@ -141,4 +141,29 @@ describe("tessera http", () => {
     expect(stdout.split("\n")[0]).toBe("HTTP/1.1 201 Made");
     expect(stdout.endsWith("GET /bin x-a=- body=\n")).toBe(true);
   });
+
+  it("regression: the built binary exits quietly when its reader closes the pipe early (EPIPE)", async () => {
+    const big = "x".repeat(4 * 1024 * 1024);
+    const port = await listen(http.createServer((_req, res) => res.end(big)));
+    const { stdout, stderr } = await run(
+      "sh",
+      ["-c", `node ${cliPath} http http://127.0.0.1:${port}/ | head -c 10; echo " status=\${PIPESTATUS:-$?}"`],
+      { timeout: 10_000 },
+    );
+    expect(stdout.startsWith("HTTP/1.1 2")).toBe(true);
+    expect(stderr).not.toContain("EPIPE");
+    expect(stderr).not.toContain("Unhandled");
+  });
+
+  it("the built binary reports a failure as message and code, without a stack trace", async () => {
+    const closed = await listen(http.createServer());
+    await new Promise((resolve) => servers.pop()!.close(resolve));
+    const error = await run(process.execPath, [cliPath, "http", `http://127.0.0.1:${closed}/`], {
+      timeout: 10_000,
+    }).catch((e: { code: number; stderr: string }) => e);
+    expect((error as { code: number }).code).toBe(1);
+    const stderr = (error as { stderr: string }).stderr;
+    expect(stderr).toMatch(/^tessera: .*refused.*\(ERR_NET_CONNECTION_REFUSED\)\n$/);
+    expect(stderr).not.toContain("    at ");
+  });
 });
