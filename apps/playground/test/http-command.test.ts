@@ -147,7 +147,7 @@ describe("tessera http", () => {
     const port = await listen(http.createServer((_req, res) => res.end(big)));
     const { stdout, stderr } = await run(
       "sh",
-      ["-c", `node ${cliPath} http http://127.0.0.1:${port}/ | head -c 10; echo " status=\${PIPESTATUS:-$?}"`],
+      ["-c", `node ${cliPath} http http://127.0.0.1:${port}/ | head -c 10`],
       { timeout: 10_000 },
     );
     expect(stdout.startsWith("HTTP/1.1 2")).toBe(true);
