@@ -210,3 +210,9 @@ export {
   setRequestHeader,
   setResponseHeader,
 } from "./layers/set-header/index.js";
+export {
+  type AutoServerOptions,
+  autoServer,
+  type HttpProtocol,
+  HttpProtocolKey,
+} from "./server/auto-server.js";
