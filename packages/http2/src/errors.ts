@@ -168,6 +168,72 @@ export class Http2HeaderListTooLargeError extends Http2Error {
   }
 }
 
+/** A frame for a stream in a state that does not allow it (RFC 9113 5.1): STREAM_CLOSED. */
+export class Http2StreamClosedError extends Http2Error {
+  static override readonly code = "ERR_HTTP2_STREAM_CLOSED";
+  constructor(message: string, scope: ErrorScope = "stream", streamId = 0) {
+    super(Http2StreamClosedError.code, ErrorCode.STREAM_CLOSED, scope, streamId, message);
+  }
+}
+
+/**
+ * A request that breaks the field rules of RFC 9113 8.2/8.3 (upper-case or empty names, a missing, repeated or
+ * unknown pseudo-header, a connection-specific field, `te` other than `trailers`, a content-length that the DATA
+ * does not match): a stream PROTOCOL_ERROR. `reason` says which rule, stably, for logs and tests.
+ */
+export class Http2MalformedRequestError extends Http2Error {
+  static override readonly code = "ERR_HTTP2_MALFORMED_REQUEST";
+  readonly reason: string;
+  constructor(reason: string, streamId: number) {
+    super(
+      Http2MalformedRequestError.code,
+      ErrorCode.PROTOCOL_ERROR,
+      "stream",
+      streamId,
+      `malformed request: ${reason}`,
+    );
+    this.reason = reason;
+  }
+}
+
+/**
+ * The peer abuses the connection (Rapid Reset, a SETTINGS or PING flood, empty frames, too many refused
+ * streams): the server ends the connection with GOAWAY ENHANCE_YOUR_CALM. `reason` names the defence.
+ */
+export class Http2EnhanceYourCalmError extends Http2Error {
+  static override readonly code = "ERR_HTTP2_ENHANCE_YOUR_CALM";
+  readonly reason: string;
+  constructor(reason: string) {
+    super(Http2EnhanceYourCalmError.code, ErrorCode.ENHANCE_YOUR_CALM, "connection", 0, reason);
+    this.reason = reason;
+  }
+}
+
+/** The peer did not acknowledge our SETTINGS in time (RFC 9113 6.5.3): SETTINGS_TIMEOUT. */
+export class Http2SettingsTimeoutError extends Http2Error {
+  static override readonly code = "ERR_HTTP2_SETTINGS_TIMEOUT";
+  constructor(ms: number) {
+    super(
+      Http2SettingsTimeoutError.code,
+      ErrorCode.SETTINGS_TIMEOUT,
+      "connection",
+      0,
+      `no SETTINGS ACK within ${ms} ms`,
+    );
+  }
+}
+
+/**
+ * A stream ended before its exchange did: the peer reset it (RST_STREAM with `errorCode`) or the connection
+ * closed. The abort reason of a request's signal and the error of its unfinished body.
+ */
+export class Http2StreamResetError extends Http2Error {
+  static override readonly code = "ERR_HTTP2_STREAM_RESET";
+  constructor(streamId: number, errorCode: number, message = "stream reset") {
+    super(Http2StreamResetError.code, errorCode, "stream", streamId, message);
+  }
+}
+
 // ---------------------------------------------------------------------------------------------------------
 // Errors of our own making: the caller asked to write something HTTP/2 cannot carry. No peer is at fault, so
 // they are not Http2Errors and carry no RFC error code.

@@ -2,6 +2,8 @@
 // preface, header-block assembly with flood limits, and HPACK over hpack.js with limits and typed errors. The
 // connection and stream state machine, flow control, server and client are built on these.
 
+// The server: connections, streams, flow control, defences.
+export type { Http2Handler } from "./connection.js";
 export {
   ErrorCode,
   ExtensionFrameType,
@@ -21,16 +23,23 @@ export type { ErrorScope } from "./errors.js";
 export {
   Http2CompressionError,
   Http2ContinuationFloodError,
+  Http2EnhanceYourCalmError,
   Http2Error,
   Http2FlowControlError,
   Http2FrameSizeError,
   Http2HeaderBlockTooLargeError,
   Http2HeaderListTooLargeError,
+  Http2MalformedRequestError,
   Http2PrefaceError,
   Http2ProtocolError,
+  Http2SettingsTimeoutError,
+  Http2StreamClosedError,
+  Http2StreamResetError,
   InvalidOutgoingFrameError,
   InvalidOutgoingHeaderError,
 } from "./errors.js";
+export { FloodGuard } from "./flood-guard.js";
+export { ReceiveWindow, SendWindow } from "./flow-control.js";
 export type { FrameReaderOptions } from "./frame-reader.js";
 export { FrameReader } from "./frame-reader.js";
 export type { FrameHandler, PrioritySpec } from "./frame-types.js";
@@ -65,12 +74,16 @@ export type { HpackDecoderOptions } from "./hpack-decoder.js";
 export { DEFAULT_MAX_HEADER_LIST_SIZE, HpackDecoder } from "./hpack-decoder.js";
 export type { HpackEncoderOptions } from "./hpack-encoder.js";
 export { HpackEncoder } from "./hpack-encoder.js";
+export type { Http2ServerOptions, ResolvedHttp2ServerOptions } from "./options.js";
 export {
   CONNECTION_PREFACE,
   CONNECTION_PREFACE_LENGTH,
   PrefaceMatcher,
   startsWithPreface,
 } from "./preface.js";
+export type { RequestHead } from "./request-headers.js";
+export { parseRequestHead, parseTrailers } from "./request-headers.js";
+export { server } from "./server.js";
 export type { Http2Settings } from "./settings.js";
 export {
   applySettings,
@@ -81,3 +94,4 @@ export {
   settingName,
   settingsEntries,
 } from "./settings.js";
+export { StreamState } from "./stream-state.js";

@@ -1,0 +1,107 @@
+import type { Body, HeaderMap, Response } from "@tessera/http";
+import type { ServerStream } from "./stream.js";
+
+/** What the response writer needs from the connection. */
+export interface ResponseSink {
+  /** Frames HEADERS (HPACK-encoded) on `stream`; false when the stream is gone. */
+  sendHeaders(stream: ServerStream, fields: string[], endStream: boolean): boolean;
+  /** Frames `chunk` as DATA as flow control allows; resolves true when all of it is framed, false if the stream died. */
+  sendData(stream: ServerStream, chunk: Uint8Array, endStream: boolean): Promise<boolean>;
+}
+
+/** Response fields HTTP/2 cannot carry (RFC 9113 8.2.2); the server drops them rather than failing. */
+const DROPPED: ReadonlySet<string> = new Set([
+  "connection",
+  "keep-alive",
+  "proxy-connection",
+  "transfer-encoding",
+  "upgrade",
+]);
+
+const EMPTY = new Uint8Array(0);
+
+/** Whether a response to `method` with `status` has no content (RFC 9110 6.4.1). */
+export function hasNoContent(method: string, status: number): boolean {
+  return method === "HEAD" || status === 204 || status === 304 || status < 200;
+}
+
+function appendFields(fields: string[], headers: HeaderMap, skipLength: boolean): boolean {
+  let hasLength = false;
+  const n = headers.count;
+  for (let i = 0; i < n; i++) {
+    // HTTP/2 field names are lower case on the wire; HeaderMap keeps the handler's casing.
+    const name = headers.name(i).toLowerCase();
+    if (DROPPED.has(name)) continue;
+    if (name === "content-length") {
+      if (skipLength) continue;
+      hasLength = true;
+    }
+    fields.push(name, headers.value(i));
+  }
+  return hasLength;
+}
+
+/** The response HEADERS fields: `:status` first, then the handler's fields, lower-cased, connection fields dropped. */
+export function responseFields(response: Response, noContent: boolean): string[] {
+  const fields = [":status", String(response.status)];
+  const hasLength = appendFields(fields, response.headers, response.status === 204 || response.status < 200);
+  const length = response.body.length;
+  if (!hasLength && !noContent && length !== undefined) fields.push("content-length", String(length));
+  return fields;
+}
+
+function cancel(body: Body): void {
+  // A buffered body may be a constant served again: only stop producers.
+  if (body.bytesIfBuffered() === undefined) body.cancel();
+}
+
+/**
+ * Writes `response` on `stream`: HEADERS, then the body as DATA honouring flow control (each chunk is pulled from
+ * the body only once the previous one is framed, so a slow client back-pressures the handler), then trailers
+ * if the body has any. Resolves when done or when the stream died; rejects if the body fails (the caller resets).
+ */
+export async function writeResponse(
+  sink: ResponseSink,
+  stream: ServerStream,
+  response: Response,
+): Promise<void> {
+  const body = response.body;
+  const noContent = hasNoContent(stream.method, response.status);
+  const fields = responseFields(response, noContent);
+  if (noContent) {
+    cancel(body);
+    sink.sendHeaders(stream, fields, true);
+    return;
+  }
+  const buffered = body.bytesIfBuffered();
+  if (buffered !== undefined && body.trailers === undefined) {
+    if (buffered.byteLength === 0) {
+      sink.sendHeaders(stream, fields, true);
+      return;
+    }
+    if (!sink.sendHeaders(stream, fields, false)) return;
+    await sink.sendData(stream, buffered, true);
+    return;
+  }
+  if (!sink.sendHeaders(stream, fields, false)) {
+    cancel(body);
+    return;
+  }
+  for await (const chunk of body) {
+    if (chunk.byteLength === 0) continue;
+    if (!(await sink.sendData(stream, chunk, false))) {
+      cancel(body);
+      return;
+    }
+  }
+  const trailers = body.trailers;
+  if (trailers !== undefined && trailers.count > 0) {
+    const trailerFields: string[] = [];
+    appendFields(trailerFields, trailers, true);
+    // Trailers go after every DATA frame: wait for the queue to empty, then send them with END_STREAM.
+    if (!(await sink.sendData(stream, EMPTY, false))) return;
+    sink.sendHeaders(stream, trailerFields, true);
+    return;
+  }
+  await sink.sendData(stream, EMPTY, true);
+}
