@@ -13,7 +13,7 @@
 //          --idle=N idle connections for the memory part (default 2000), --trials=N (default 5),
 //          --handler=service|constant, --only=throughput|memory, --warmup=N connections before measuring (50).
 //
-// Two tessera handlers can be measured: `service` (default: `service(() => Response.text(...))`, a new Response
+// Two tessera handlers can be measured: `service` (default: `service(() => Response.text(BODY))`, a new Response
 // per request through the Service promise, what an application writes) and `constant` (one prebuilt Response
 // returned synchronously from `serve`, the server's fast path with no microtask).
 import { spawn, spawnSync } from "node:child_process";
@@ -58,8 +58,7 @@ async function serveChild(kind) {
       );
       handler = { serve: () => res };
     } else {
-      const headers = { headers: { "Content-Type": "text/plain" } };
-      handler = service(() => Response.text(BODY, headers));
+      handler = service(() => Response.text(BODY)); // Content-Type: text/plain; charset=utf-8
     }
     const listener = await listen(
       { host: "127.0.0.1", port: 0 },

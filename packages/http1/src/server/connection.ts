@@ -3,6 +3,7 @@ import { isTesseraError, type Service } from "@tessera/core";
 import { Body, BodyChannel, type BodyChannelListener, HeaderMap, Request, Response } from "@tessera/http";
 import { type Conn, closeReason, Draining, conn as makeConn, rewind } from "@tessera/net";
 import { encodeChunk, lastChunk } from "../chunked-encoder.js";
+import { latin1Slice } from "../latin1.js";
 import { BodyFraming, type RequestHead } from "../message-head.js";
 import type { Http1Handler } from "../parser.js";
 import type { RawHeaders } from "../raw-headers.js";
@@ -22,7 +23,6 @@ import {
   buildHead,
   CONTINUE,
   ConnectionField,
-  encode,
   Framing,
   scanFields,
   scanned,
@@ -103,7 +103,7 @@ const TIMER_IDLE = 2;
 
 /** Beyond this, a buffered body is written as its own buffer after the head instead of being copied into it. */
 const COPY_BODY_BYTES = 16 * 1024;
-/** Responses batched for one write are concatenated below this total; above, they go out corked (writev). */
+/** Output is written once this much is queued, even in the middle of a batch. */
 const CONCAT_BYTES = 64 * 1024;
 
 const CLOSED: unique symbol = Symbol("closed");
@@ -194,13 +194,16 @@ export class ServerConnection implements BodyChannelListener, ContinueListener, 
   bodyPausedBy: Exchange | undefined = undefined;
   /** The exchange whose response body is being streamed. */
   streaming: Exchange | undefined = undefined;
-  out: Buffer[] = [];
+  /** What waits to be written, in order: latin1 strings (heads, small bodies) and large body buffers. */
+  out: (string | Buffer)[] = [];
+  /** Latin1 text that follows the last entry of `out` (consecutive small responses build one string). */
+  outText = "";
   outBytes = 0;
   /** Bytes of input the parser did not take (held at a boundary, or after an upgrade). */
   leftover: Buffer | undefined = undefined;
   holds = 0;
   /** A complete response the server makes itself (parse error, timeout), written after the queue, then close. */
-  finalResponse: Buffer | undefined = undefined;
+  finalResponse: string | undefined = undefined;
   discardBudget = 0;
   executing = false;
   batching = false;
@@ -558,7 +561,7 @@ export class ServerConnection implements BodyChannelListener, ContinueListener, 
   sendContinue(ex: Exchange): void {
     if (ex.continueSent || ex.headSent || ex.requestDone || ex.received > 0 || this.dead) return;
     ex.continueSent = true;
-    this.push(CONTINUE);
+    this.pushText(CONTINUE);
     if (!this.batching) this.flush();
   }
 
@@ -581,7 +584,7 @@ export class ServerConnection implements BodyChannelListener, ContinueListener, 
     }
     if (!this.batching) {
       if (queue.length === 0) this.flush();
-      else if (!this.flushScheduled && this.out.length > 0) {
+      else if (!this.flushScheduled && this.outBytes > 0) {
         this.flushScheduled = true;
         queueMicrotask(() => {
           this.flushScheduled = false;
@@ -661,7 +664,7 @@ export class ServerConnection implements BodyChannelListener, ContinueListener, 
       // A streamed answer to a request whose client waits for 100 Continue: it may well be streaming that very
       // request body (an echo), so let the client send it. A buffered answer (413, 401) needs no body.
       ex.continueSent = true;
-      this.push(CONTINUE);
+      this.pushText(CONTINUE);
     }
     if (!close && !ex.requestDone && upgrade === undefined) {
       // The request body is still arriving. A client waiting for 100 Continue will not send it; otherwise the
@@ -690,28 +693,29 @@ export class ServerConnection implements BodyChannelListener, ContinueListener, 
     ex.headSent = true;
 
     if (upgrade !== undefined) {
-      this.push(encode(head, undefined));
+      this.pushText(head);
       this.handOver(ex, upgrade);
       return true;
     }
     if (framing === Framing.None) {
-      this.push(encode(head, undefined));
+      this.pushText(head);
       cancelBody(body);
       return false;
     }
     if (buffered !== undefined) {
-      if (buffered.byteLength <= COPY_BODY_BYTES) this.push(encode(head, buffered));
+      const bytes = Buffer.isBuffer(buffered)
+        ? buffered
+        : Buffer.from(buffered.buffer, buffered.byteOffset, buffered.byteLength);
+      // A small body joins the head as latin1 text (one char per byte, so any bytes survive): the socket encodes
+      // the string straight into its write, with no Buffer made and copied here.
+      if (bytes.length <= COPY_BODY_BYTES) this.pushText(head + latin1Slice(bytes, 0, bytes.length));
       else {
-        this.push(encode(head, undefined));
-        this.push(
-          Buffer.isBuffer(buffered)
-            ? buffered
-            : Buffer.from(buffered.buffer, buffered.byteOffset, buffered.byteLength),
-        );
+        this.pushText(head);
+        this.pushBuffer(bytes);
       }
       return false;
     }
-    this.push(encode(head, undefined));
+    this.pushText(head);
     this.flush();
     ex.state = ExchangeState.Writing;
     this.streaming = ex;
@@ -745,33 +749,51 @@ export class ServerConnection implements BodyChannelListener, ContinueListener, 
     if (ex.upgrade && !ex.closeAfter) this.release(HOLD_UPGRADE);
   }
 
-  push(buffer: Buffer): void {
+  /** Queue latin1 text (heads, small bodies). */
+  pushText(text: string): void {
+    this.outText += text;
+    this.outBytes += text.length;
+    // One chunk can hold thousands of small pipelined requests: write as responses add up, so that a client
+    // that does not read stops the parser (write backpressure) instead of growing the output without bound.
+    if (this.outBytes >= CONCAT_BYTES) this.flush();
+  }
+
+  /** Queue a large body buffer (written as is, after what is queued). */
+  pushBuffer(buffer: Buffer): void {
+    if (this.outText !== "") {
+      this.out.push(this.outText);
+      this.outText = "";
+    }
     this.out.push(buffer);
     this.outBytes += buffer.length;
-    // One chunk can hold thousands of small pipelined requests: write as responses add up, so that a client
-    // that does not read stops the parser (write backpressure) instead of growing `out` without bound.
     if (this.outBytes >= CONCAT_BYTES) this.flush();
   }
 
   flush(): void {
-    const out = this.out;
-    const n = out.length;
-    if (n === 0) return;
+    if (this.outBytes === 0) return;
     const socket = this.socket;
+    const out = this.out;
+    const text = this.outText;
+    this.outText = "";
+    this.outBytes = 0;
     if (this.dead || socket.destroyed) {
       out.length = 0;
-      this.outBytes = 0;
       return;
     }
-    if (n === 1) socket.write(out[0]!);
-    else if (this.outBytes <= CONCAT_BYTES) socket.write(Buffer.concat(out, this.outBytes));
+    const n = out.length;
+    if (n === 0) socket.write(text, "latin1");
     else {
+      // Several pieces: corked, they leave in one writev.
       socket.cork();
-      for (let i = 0; i < n; i++) socket.write(out[i]!);
+      for (let i = 0; i < n; i++) {
+        const piece = out[i]!;
+        if (typeof piece === "string") socket.write(piece, "latin1");
+        else socket.write(piece);
+      }
+      if (text !== "") socket.write(text, "latin1");
       socket.uncork();
+      out.length = 0;
     }
-    out.length = 0;
-    this.outBytes = 0;
     // Stop reading requests while responses pile up unread (a client pipelining without reading).
     if (socket.writableNeedDrain) {
       this.hold(HOLD_WRITE);
@@ -939,6 +961,7 @@ export class ServerConnection implements BodyChannelListener, ContinueListener, 
     this.stop();
     if (destroy) {
       this.out.length = 0;
+      this.outText = "";
       this.outBytes = 0;
       this.socket.destroy();
       return;
@@ -1006,6 +1029,7 @@ export class ServerConnection implements BodyChannelListener, ContinueListener, 
     this.deadline = 0;
     this.timer = TIMER_NONE;
     this.out.length = 0;
+    this.outText = "";
     this.outBytes = 0;
     this.leftover = undefined;
     const ex = this.current;
@@ -1037,7 +1061,7 @@ export class ServerConnection implements BodyChannelListener, ContinueListener, 
     const final = this.finalResponse;
     if (final !== undefined) {
       this.finalResponse = undefined;
-      this.push(final);
+      this.pushText(final);
     }
     this.flush();
     if (!this.socket.destroyed) this.socket.end();

@@ -1,7 +1,6 @@
 import type { HeaderMap } from "@tessera/http";
 import { InvalidOutgoingStartLineError } from "../errors.js";
 import { isFieldValue } from "../field-checks.js";
-import { latin1Write } from "../latin1.js";
 import { STATUS_REASONS } from "../status-codes.js";
 import { dateLine } from "./date-cache.js";
 
@@ -145,24 +144,14 @@ export function buildHead(
   return head + "\r\n";
 }
 
-/** One Buffer holding `head` (latin1) and `body` right after it: a single socket write. */
-export function encode(head: string, body: Uint8Array | undefined): Buffer {
-  const headLength = head.length;
-  const bodyLength = body === undefined ? 0 : body.byteLength;
-  const out = Buffer.allocUnsafe(headLength + bodyLength);
-  latin1Write(out, head, 0);
-  if (bodyLength > 0) out.set(body!, headLength);
-  return out;
-}
-
 /** `HTTP/1.1 100 Continue` and the empty line. */
-export const CONTINUE = Buffer.from("HTTP/1.1 100 Continue\r\n\r\n", "latin1");
+export const CONTINUE = "HTTP/1.1 100 Continue\r\n\r\n";
 
 /**
  * A complete response the server makes itself (parse errors, timeouts, handler failures): the status, its
  * reason phrase as a short text body, and `Connection: close` when asked.
  */
-export function simpleResponse(status: number, close: boolean): Buffer {
+export function simpleResponse(status: number, close: boolean): string {
   const text = STATUS_REASONS[status] ?? "Error";
   const head =
     statusLine(status, undefined) +
@@ -171,5 +160,5 @@ export function simpleResponse(status: number, close: boolean): Buffer {
     `Content-Length: ${text.length + 1}\r\n` +
     (close ? "Connection: close\r\n" : "") +
     "\r\n";
-  return Buffer.from(head + text + "\n", "latin1");
+  return head + text + "\n";
 }
