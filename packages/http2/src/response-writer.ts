@@ -46,7 +46,10 @@ export function responseFields(response: Response, noContent: boolean): string[]
   const fields = [":status", String(response.status)];
   const hasLength = appendFields(fields, response.headers, response.status === 204 || response.status < 200);
   const length = response.body.length;
-  if (!hasLength && !noContent && length !== undefined) fields.push("content-length", String(length));
+  const status = response.status;
+  // HEAD gets the length GET would have (RFC 9110 9.3.2); 1xx, 204 and 304 none.
+  const lengthAllowed = !noContent || (status >= 200 && status !== 204 && status !== 304);
+  if (!hasLength && lengthAllowed && length !== undefined) fields.push("content-length", String(length));
   return fields;
 }
 
