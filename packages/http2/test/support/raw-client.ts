@@ -116,7 +116,9 @@ export class RawClient {
     for (;;) {
       for (let i = from; i < this.frames.length; i++) if (pred(this.frames[i]!)) return this.frames[i]!;
       if (Date.now() > deadline) {
-        throw new Error(`timed out; got ${this.frames.map((f) => `${f.type}/${f.streamId}`).join(" ")}`);
+        throw new Error(
+          `timed out; got ${this.frames.map((f) => `${f.type}/${f.streamId}`).join(" ")} ended=${this.ended} closed=${this.closed} readError=${this.readError?.message}`,
+        );
       }
       await new Promise<void>((resolve) => {
         const t = setTimeout(resolve, 20);
