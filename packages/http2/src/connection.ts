@@ -626,8 +626,14 @@ export class Http2ServerConnection implements FrameHandler, StreamOwner, Respons
       this.#writer.take();
       return;
     }
-    stream.write(this.#writer.take());
+    // The write callback, not only 'drain': 'drain' comes only when a write crossed the socket's own high-water
+    // mark, which may be above ours; DATA held back by our mark must resume once the bytes are gone.
+    stream.write(this.#writer.take(), this.#afterWrite);
   }
+
+  readonly #afterWrite = (): void => {
+    if (this.#sendQueue.size > 0 && !this.#closed) this.#pump();
+  };
 
   #onDrain(): void {
     this.#controlBacklog = 0;

@@ -169,3 +169,19 @@ describe("sending (RFC 9113 6.9)", () => {
     expect(res.trailers).toEqual([["grpc-status", "0"]]);
   });
 });
+
+describe("output buffering", () => {
+  it("resumes DATA held back by the output high-water mark even when the socket never emits 'drain'", async () => {
+    // A socket buffer far above our 64 KiB mark: write() always returns true, so no 'drain' ever comes.
+    const { client } = serve(
+      service(() => Response.text("b".repeat(1_000_000))),
+      {},
+      { highWaterMark: 8 * 1024 * 1024 },
+    );
+    await client.handshake([[SettingId.INITIAL_WINDOW_SIZE, 0x7fffffff]]);
+    client.w.windowUpdate(0, 0x7fffffff - 65_535);
+    client.flush();
+    client.get(1);
+    expect((await client.response(1, 5000)).body.length).toBe(1_000_000);
+  });
+});
