@@ -51,6 +51,8 @@ const DRAIN_PING = Buffer.from("tsdrain1");
 const DRAIN_PING_TIMEOUT = 1000;
 /** How long a connection that sent GOAWAY waits for the peer to close before destroying the socket. */
 const CLOSE_LINGER = 1000;
+/** How many reset stream ids are remembered to ignore the frames still in flight on them. */
+const RECENT_RESETS = 256;
 const TEXT_PLAIN: [string, string][] = [["content-type", "text/plain; charset=utf-8"]];
 
 /**
@@ -69,6 +71,9 @@ export class Http2ServerConnection implements FrameHandler, StreamOwner, Respons
   readonly #streams = new Map<number, ServerStream>();
   /** Streams with response data waiting for window or for the socket. */
   readonly #sendQueue = new Set<ServerStream>();
+  /** Streams we reset recently, in reset order (a Set iterates in insertion order: the oldest goes first). */
+  readonly #recentlyReset = new Set<number>();
+  #idleTimer: NodeJS.Timeout | undefined;
   readonly #connSend = new SendWindow(DEFAULT_WINDOW);
   readonly #connRecv: ReceiveWindow;
   readonly #resets: FloodGuard;
@@ -136,6 +141,7 @@ export class Http2ServerConnection implements FrameHandler, StreamOwner, Respons
     stream.on("close", () => this.#cleanup());
     this.#watchDrain(this.#conn.extensions.get(Draining));
     this.#watchDrain(o.shutdown?.signal);
+    this.#armIdle();
     this.#flush();
   }
 
@@ -221,6 +227,7 @@ export class Http2ServerConnection implements FrameHandler, StreamOwner, Respons
         throw new Http2ProtocolError(`DATA on idle stream ${id}`, "connection", id);
       // Closed or half-closed (remote): nobody will read it, but it counted against the connection window.
       this.#creditConnection(length);
+      if (stream === undefined && this.#recentlyReset.has(id)) return;
       throw new Http2StreamClosedError(`DATA on stream ${id} after END_STREAM or reset`, "stream", id);
     }
     if (!stream.recvWindow.receive(length)) {
@@ -270,6 +277,7 @@ export class Http2ServerConnection implements FrameHandler, StreamOwner, Respons
     }
     if (id <= this.#lastStreamId) {
       this.#decoder.decode(frame.data, id);
+      if (this.#recentlyReset.has(id)) return; // trailers sent before the client saw our reset
       throw new Http2StreamClosedError(`HEADERS on closed stream ${id}`, "connection", id);
     }
     this.#lastStreamId = id;
@@ -301,6 +309,10 @@ export class Http2ServerConnection implements FrameHandler, StreamOwner, Respons
       head.contentLength,
     );
     this.#streams.set(id, stream);
+    if (this.#idleTimer !== undefined) {
+      clearTimeout(this.#idleTimer);
+      this.#idleTimer = undefined;
+    }
     let body: Body;
     if (endStream) {
       stream.state = StreamState.HALF_CLOSED_REMOTE;
@@ -572,6 +584,7 @@ export class Http2ServerConnection implements FrameHandler, StreamOwner, Respons
     if (this.#closed) return;
     if (this.#streams.get(stream.id) === stream || stream.state !== StreamState.CLOSED) {
       this.#writer.rstStream(stream.id, code);
+      this.#rememberReset(stream.id);
       this.#controlFrameQueued();
     }
     const unread = stream.unread;
@@ -583,6 +596,20 @@ export class Http2ServerConnection implements FrameHandler, StreamOwner, Respons
     if (count && !this.#resets.hit()) this.#fail(new Http2EnhanceYourCalmError("too many stream errors"));
   }
 
+  /**
+   * Frames the client sent before it saw our RST_STREAM are ignored (RFC 9113 5.1, closed), not answered with
+   * another reset: that would be an amplification, and would count against the reset flood guard. The set is
+   * bounded; an id that fell out of it gets STREAM_CLOSED, which is still correct.
+   */
+  #rememberReset(id: number): void {
+    const recent = this.#recentlyReset;
+    recent.add(id);
+    if (recent.size > RECENT_RESETS) {
+      const oldest = recent.values().next().value;
+      if (oldest !== undefined) recent.delete(oldest);
+    }
+  }
+
   #streamError(err: Http2Error): void {
     const stream = this.#streams.get(err.streamId);
     if (stream !== undefined) {
@@ -590,6 +617,7 @@ export class Http2ServerConnection implements FrameHandler, StreamOwner, Respons
       return;
     }
     this.#writer.rstStream(err.streamId, err.errorCode);
+    this.#rememberReset(err.streamId);
     this.#controlFrameQueued();
     this.#flushSoon();
     if (!this.#resets.hit()) this.#fail(new Http2EnhanceYourCalmError("too many stream errors"));
@@ -657,6 +685,16 @@ export class Http2ServerConnection implements FrameHandler, StreamOwner, Respons
     this.#flush();
   }
 
+  /** No stream open: after `idleTimeout` the connection drains (GOAWAY NO_ERROR) rather than stay forever. */
+  #armIdle(): void {
+    if (this.#idleTimer !== undefined || this.#draining) return;
+    this.#idleTimer = setTimeout(() => {
+      this.#idleTimer = undefined;
+      if (this.#streams.size === 0) this.drain();
+    }, this.#options.idleTimeout);
+    this.#idleTimer.unref?.();
+  }
+
   #finalGoaway(): void {
     if (this.#goawayId >= 0 || this.#closed) return;
     this.#goawayId = this.#lastStreamId;
@@ -667,6 +705,7 @@ export class Http2ServerConnection implements FrameHandler, StreamOwner, Respons
 
   #maybeClose(): void {
     if (this.#closed || this.#streams.size > 0) return;
+    this.#armIdle();
     if (this.#goawayId >= 0 || this.#peerGoaway || this.#remoteEnded) this.#close();
   }
 
@@ -719,6 +758,8 @@ export class Http2ServerConnection implements FrameHandler, StreamOwner, Respons
     this.#cleaned = true;
     if (this.#settingsTimer !== undefined) clearTimeout(this.#settingsTimer);
     if (this.#drainTimer !== undefined) clearTimeout(this.#drainTimer);
+    if (this.#idleTimer !== undefined) clearTimeout(this.#idleTimer);
+    this.#idleTimer = undefined;
     this.#settingsTimer = undefined;
     this.#drainTimer = undefined;
     for (const off of this.#unsubscribe) off();

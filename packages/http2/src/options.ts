@@ -17,6 +17,8 @@ export interface Http2ServerOptions {
   readonly maxFrameSize?: number;
   /** SETTINGS_MAX_HEADER_LIST_SIZE we advertise and enforce (stream error past it). Default 64 KiB. */
   readonly maxHeaderListSize?: number;
+  /** A connection with no open stream for this long drains (GOAWAY NO_ERROR, then close). Default 60 s. */
+  readonly idleTimeout?: number;
   /** How long the client has to ACK our SETTINGS before SETTINGS_TIMEOUT. Default 10 s. */
   readonly settingsTimeout?: number;
   /**
@@ -49,6 +51,7 @@ export interface ResolvedHttp2ServerOptions {
   readonly maxFrameSize: number;
   readonly maxHeaderListSize: number;
   readonly settingsTimeout: number;
+  readonly idleTimeout: number;
   readonly maxResetsPerWindow: number;
   readonly maxEmptyFramesPerWindow: number;
   readonly floodWindow: number;
@@ -93,6 +96,7 @@ export function resolveServerOptions(options: Http2ServerOptions = {}): Resolved
       0xffffff,
     ),
     maxHeaderListSize: integer("maxHeaderListSize", options.maxHeaderListSize, 64 * 1024, 1, 0xffffffff),
+    idleTimeout: integer("idleTimeout", options.idleTimeout, 60_000, 1, big),
     settingsTimeout: integer("settingsTimeout", options.settingsTimeout, 10_000, 1, big),
     maxResetsPerWindow: integer("maxResetsPerWindow", options.maxResetsPerWindow, 200, 1, big),
     maxEmptyFramesPerWindow: integer("maxEmptyFramesPerWindow", options.maxEmptyFramesPerWindow, 100, 1, big),

@@ -276,4 +276,41 @@ describe("stream states (RFC 9113 5.1)", () => {
     client.get(3, "/stream");
     expect((await client.rst(3)).errorCode).toBe(ErrorCode.INTERNAL_ERROR);
   });
+
+  it("a response complete before the request body: RST_STREAM NO_ERROR, and DATA in flight after it is ignored", async () => {
+    const { client } = serve(service(() => Response.text("early")));
+    await client.handshake();
+    client.headers(
+      1,
+      [
+        [":method", "POST"],
+        [":scheme", "http"],
+        [":path", "/"],
+      ],
+      false,
+    );
+    expect((await client.response(1)).body).toBe("early");
+    const rst = await client.rst(1);
+    expect(rst.errorCode).toBe(ErrorCode.NO_ERROR);
+    for (let i = 0; i < 5; i++) client.w.data(1, Buffer.alloc(1000));
+    client.headers(1, [["x-t", "1"]], true);
+    client.w.ping(Buffer.from("after---"));
+    client.flush();
+    await client.waitFor((f) => f.type === FrameType.PING);
+    expect(client.frames.filter((f) => f.type === FrameType.RST_STREAM)).toHaveLength(1);
+    expect(client.frames.some((f) => f.type === FrameType.GOAWAY)).toBe(false);
+  });
+});
+
+describe("idle connections", () => {
+  it("drain after idleTimeout with no open stream", async () => {
+    const { client, done } = serve(hello, { idleTimeout: 50 });
+    await client.handshake();
+    client.get(1);
+    await client.response(1);
+    await done;
+    const goaways = client.frames.filter((f) => f.type === FrameType.GOAWAY);
+    expect(goaways.at(-1)!.lastStreamId).toBe(1);
+    expect(goaways.at(-1)!.errorCode).toBe(ErrorCode.NO_ERROR);
+  });
 });
