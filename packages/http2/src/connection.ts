@@ -13,6 +13,7 @@ import {
   Http2EnhanceYourCalmError,
   Http2Error,
   Http2FlowControlError,
+  Http2HeaderListTooLargeError,
   Http2MalformedRequestError,
   Http2ProtocolError,
   Http2SettingsTimeoutError,
@@ -281,7 +282,15 @@ export class Http2ServerConnection implements FrameHandler, StreamOwner, Respons
       throw new Http2StreamClosedError(`HEADERS on closed stream ${id}`, "connection", id);
     }
     this.#lastStreamId = id;
-    const list = this.#decoder.decode(frame.data, id);
+    let list: HeaderList;
+    try {
+      list = this.#decoder.decode(frame.data, id);
+    } catch (err) {
+      if (!(err instanceof Http2HeaderListTooLargeError)) throw err;
+      // The decoder read the whole block (HPACK state intact): answer 431 as HTTP/1.1 would (RFC 9113 8.1).
+      this.#refuseTooLarge(id, frame.endStream);
+      return;
+    }
     if (this.#goawayId >= 0 && id > this.#goawayId) return; // after our final GOAWAY: ignored (RFC 9113 6.8)
     if (this.#streams.size >= this.#options.maxConcurrentStreams) {
       throw new Http2Error(
@@ -293,6 +302,18 @@ export class Http2ServerConnection implements FrameHandler, StreamOwner, Respons
       );
     }
     this.#open(id, list, frame.endStream);
+  }
+
+  #refuseTooLarge(id: number, endStream: boolean): void {
+    const w = this.#writer;
+    w.headers(id, this.#encoder.encode([":status", "431", "content-length", "0"]), { endStream: true });
+    if (!endStream) {
+      // The client may still be sending a body nobody will read.
+      w.rstStream(id, ErrorCode.NO_ERROR);
+      this.#rememberReset(id);
+    }
+    this.#controlFrameQueued();
+    if (!this.#resets.hit()) throw new Http2EnhanceYourCalmError("too many oversized header lists");
   }
 
   #open(id: number, list: HeaderList, endStream: boolean): void {

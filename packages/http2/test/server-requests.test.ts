@@ -176,4 +176,13 @@ describe("requests from HEADERS (RFC 9113 8.3)", () => {
     for (let id = 1; id <= 19; id += 2) expect((await client.response(id)).body).toBe(`/${id}`);
     expect(writes).toBe(1);
   });
+
+  it("a header list over maxHeaderListSize gets 431; the connection (and HPACK state) lives on", async () => {
+    const { client } = serve(echoHead, { maxHeaderListSize: 1000 });
+    await client.handshake();
+    client.headers(1, [...base, ["x-big", "v".repeat(2000)]]);
+    expect((await client.response(1)).status).toBe("431");
+    client.headers(3, [...base, ["x-small", "1"]]);
+    expect(JSON.parse((await client.response(3)).body).names).toEqual(["x-small", "host"]);
+  });
 });
