@@ -9,9 +9,10 @@
 //
 // Uses the BUILT packages:
 //   (cd packages/core && pnpm run build) && ... (net, http, http1) && node bench/http1/server.mjs
-// Options: --seconds=S per round (default 3), --rounds=N (default 5), --connections=N (default 50),
+// Options: --seconds=S per round (default 3), --rounds=N (default 7), --connections=N (default 50),
 //          --idle=N idle connections for the memory part (default 2000), --trials=N (default 5),
-//          --handler=service|constant, --only=throughput|memory, --warmup=N connections before measuring (50).
+//          --handler=service|constant|both (default both), --only=throughput|memory, --warmup=N connections
+//          before measuring (50). The memory part measures the `service` server (or `constant` if only that).
 //
 // Two tessera handlers can be measured: `service` (default: `service(() => Response.text(BODY))`, a new Response
 // per request through the Service promise, what an application writes) and `constant` (one prebuilt Response
@@ -31,7 +32,8 @@ let hasWrk = false;
 const WARMUP_CONNECTIONS = Number(arg("warmup", 50));
 
 // ---------------------------------------------------------------------------------------------------------
-// Child mode: one server, its port sent to the parent; answers "rss" with its RSS after a full GC.
+// Child mode: one server, its port sent to the parent; answers "rss" with its RSS after a full GC, and "cpu" with
+// the CPU time it has used.
 
 async function serveChild(kind) {
   let port;
@@ -68,6 +70,11 @@ async function serveChild(kind) {
   }
   process.send({ port });
   process.on("message", (message) => {
+    if (message === "cpu") {
+      const { user, system } = process.cpuUsage();
+      process.send({ cpu: user + system });
+      return;
+    }
     if (message !== "rss") return;
     globalThis.gc?.();
     setTimeout(() => {
@@ -93,6 +100,10 @@ function startServer(kind, cpu) {
   const next = () => new Promise((resolve) => proc.once("message", resolve));
   return next().then(({ port }) => ({
     port,
+    cpu: async () => {
+      proc.send("cpu");
+      return (await next()).cpu;
+    },
     rss: async () => {
       proc.send("rss");
       return (await next()).rss;
@@ -115,15 +126,16 @@ async function load(port, seconds, connections, cpu) {
         ? spawnSync("taskset", ["-c", String(cpu), "wrk", ...wrk], { encoding: "utf8" })
         : spawnSync("wrk", wrk, { encoding: "utf8" });
     const m = /Requests\/sec:\s+([\d.]+)/.exec(r.stdout);
-    if (!m) throw new Error(`wrk said: ${r.stdout}${r.stderr}`);
+    const total = /(\d+) requests in/.exec(r.stdout);
+    if (!m || !total) throw new Error(`wrk said: ${r.stdout}${r.stderr}`);
     if (/Non-2xx|Socket errors/.test(r.stdout)) console.error(`  wrk reported errors:\n${r.stdout}`);
-    return Number(m[1]);
+    return { rps: Number(m[1]), requests: Number(total[1]) };
   }
   const { default: autocannon } = await import("autocannon");
   const result = await autocannon({ url, connections, duration: seconds, pipelining: 1 });
   if (result.non2xx > 0 || result.errors > 0)
     console.error(`  autocannon: ${result.non2xx} non-2xx, ${result.errors} errors`);
-  return result.requests.average;
+  return { rps: result.requests.average, requests: result.requests.total };
 }
 
 /** Open `n` keep-alive connections, each making one request; resolves with the sockets once all answered. */
@@ -161,17 +173,19 @@ async function idleMemory(kind, n) {
 
 async function run() {
   const SECONDS = Number(arg("seconds", 3));
-  const ROUNDS = Number(arg("rounds", 5));
+  const ROUNDS = Number(arg("rounds", 7));
   const CONNECTIONS = Number(arg("connections", 50));
   const IDLE = Number(arg("idle", 2000));
   const TRIALS = Number(arg("trials", 5));
-  const handler = arg("handler", "service");
+  const handler = arg("handler", "both");
   hasWrk = spawnSync("wrk", ["--version"]).error === undefined;
   const pinned = spawnSync("taskset", ["-c", "0", "true"]).status === 0;
   const serverCpu = pinned ? 0 : undefined;
   const loadCpu = pinned ? 1 : undefined;
-  const ours = `tessera http1.server (${handler})`;
-  const kinds = { [ours]: handler === "constant" ? "tessera-constant" : "tessera", "node:http": "node" };
+  const kinds = {};
+  if (handler !== "constant") kinds["tessera http1.server (service)"] = "tessera";
+  if (handler !== "service") kinds["tessera http1.server (constant)"] = "tessera-constant";
+  kinds["node:http"] = "node";
 
   const only = arg("only", "all");
   if (only !== "memory") await throughput(kinds, SECONDS, ROUNDS, CONNECTIONS, serverCpu, loadCpu, pinned);
@@ -182,12 +196,17 @@ async function throughput(kinds, SECONDS, ROUNDS, CONNECTIONS, serverCpu, loadCp
   const servers = {};
   for (const [name, kind] of Object.entries(kinds)) servers[name] = await startServer(kind, serverCpu);
   const results = Object.fromEntries(Object.keys(kinds).map((name) => [name, []]));
+  const cpu = Object.fromEntries(Object.keys(kinds).map((name) => [name, []]));
   for (const name of Object.keys(kinds)) await load(servers[name].port, 2, CONNECTIONS, loadCpu); // warm-up
   for (let round = 0; round < ROUNDS; round++) {
     const names = Object.keys(kinds);
     if (round % 2 === 1) names.reverse();
-    for (const name of names)
-      results[name].push(await load(servers[name].port, SECONDS, CONNECTIONS, loadCpu));
+    for (const name of names) {
+      const before = await servers[name].cpu();
+      const { rps, requests } = await load(servers[name].port, SECONDS, CONNECTIONS, loadCpu);
+      results[name].push(rps);
+      cpu[name].push(((await servers[name].cpu()) - before) / requests);
+    }
   }
   for (const srv of Object.values(servers)) await srv.stop();
 
@@ -203,9 +222,26 @@ async function throughput(kinds, SECONDS, ROUNDS, CONNECTIONS, serverCpu, loadCp
       .map(([name, v]) => `${name} [${v.map((x) => Math.round(x)).join(", ")}]`)
       .join("; ")}`,
   );
+  // The machine drifts during a run: a ratio taken within each round (servers measured back to back) is
+  // steadier than the ratio of medians.
+  const base = results["node:http"];
+  for (const [name, v] of Object.entries(results)) {
+    if (name === "node:http") continue;
+    const ratios = v.map((x, i) => x / base[i]);
+    console.log(`  ${name}: median of per-round ratios ${median(ratios).toFixed(2)}x node:http`);
+  }
+  // CPU time the server spent per request: what the server itself costs, less sensitive to a busy machine.
+  printTable(
+    "http1 server: server CPU time (user + system) per request, median",
+    Object.entries(cpu).map(([name, v]) => ({ name, value: median(v), unit: "µs/req" })),
+    "node:http",
+  );
 }
 
-async function memoryPerConnection(kinds, IDLE, TRIALS) {
+async function memoryPerConnection(allKinds, IDLE, TRIALS) {
+  // Idle connections cost the same whatever the handler: measure one tessera server.
+  const names = Object.keys(allKinds);
+  const kinds = { [names[0]]: allKinds[names[0]], "node:http": "node" };
   // RSS moves in pages and with the heap's own sizing: several trials, alternating, and the median.
   const memKinds = kinds;
   const memory = Object.fromEntries(Object.keys(memKinds).map((name) => [name, []]));
