@@ -1,4 +1,5 @@
 import type { Body, HeaderMap, Response } from "@tessera/http";
+import { InvalidOutgoingHeaderError } from "./errors.js";
 import type { ServerStream } from "./stream.js";
 
 /** What the response writer needs from the connection. */
@@ -19,6 +20,8 @@ const DROPPED: ReadonlySet<string> = new Set([
 ]);
 
 const EMPTY = new Uint8Array(0);
+/** What no field may carry: NUL, CR, LF (RFC 9113 8.2.1), or a char HPACK cannot (above U+00FF). */
+const BAD_VALUE = /[\0\r\n\u0100-\uffff]/;
 
 /** Whether a response to `method` with `status` has no content (RFC 9110 6.4.1). */
 export function hasNoContent(method: string, status: number): boolean {
@@ -36,7 +39,13 @@ function appendFields(fields: string[], headers: HeaderMap, skipLength: boolean)
       if (skipLength) continue;
       hasLength = true;
     }
-    fields.push(name, headers.value(i));
+    const value = headers.value(i);
+    // Checked before encoding: the HPACK encoder adds fields to its table as it goes, so a field that fails
+    // halfway through a block would leave our table out of step with the client's (a COMPRESSION_ERROR later).
+    if (name.length === 0 || BAD_VALUE.test(name) || BAD_VALUE.test(value)) {
+      throw new InvalidOutgoingHeaderError(name, "HTTP/2 cannot carry this field");
+    }
+    fields.push(name, value);
   }
   return hasLength;
 }

@@ -1,5 +1,5 @@
 import { service } from "@tessera/core";
-import { type Request, Response } from "@tessera/http";
+import { HeaderMap, type Request, Response } from "@tessera/http";
 import { describe, expect, it } from "vitest";
 import { ErrorCode, FrameType } from "../src/index.js";
 import { serve } from "./support/raw-client.js";
@@ -184,5 +184,28 @@ describe("requests from HEADERS (RFC 9113 8.3)", () => {
     expect((await client.response(1)).status).toBe("431");
     client.headers(3, [...base, ["x-small", "1"]]);
     expect(JSON.parse((await client.response(3)).body).names).toEqual(["x-small", "host"]);
+  });
+
+  it("a response field HTTP/2 cannot carry gets 500 and leaves HPACK in step for later responses", async () => {
+    const { client } = serve(
+      service((req: Request) => {
+        // A HeaderSource is trusted (not validated), so a field HPACK cannot carry can reach the server.
+        const flat = [`x-first`, `indexed-${req.path}`];
+        if (req.path === "/bad") flat.push("x-bad", "\u20ac");
+        const headers = HeaderMap.fromSource({
+          count: flat.length / 2,
+          name: (i) => flat[2 * i]!,
+          value: (i) => flat[2 * i + 1]!,
+        });
+        return Response.text("x", { headers });
+      }),
+    );
+    await client.handshake();
+    client.get(1, "/bad");
+    expect((await client.response(1)).status).toBe("500");
+    client.get(3, "/bad2");
+    const res = await client.response(3);
+    expect(res.headers).toContainEqual(["x-first", "indexed-/bad2"]);
+    expect(client.readError).toBeNull();
   });
 });
