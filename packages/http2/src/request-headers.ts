@@ -1,4 +1,4 @@
-import { HeaderMap } from "@tessera/http";
+import { HeaderMap, isFieldValue } from "@tessera/http";
 import { Http2MalformedRequestError } from "./errors.js";
 import { HeaderList } from "./header-list.js";
 
@@ -156,7 +156,11 @@ export function parseRequestHead(list: HeaderList, streamId: number): RequestHea
           list.neverIndexed.filter((i) => i >= pseudo).map((i) => i - pseudo),
         );
   const headers = HeaderMap.fromSource(regular);
-  if (!hasHost && authority !== undefined && authority.length > 0) headers.append("host", authority);
+  if (!hasHost && authority !== undefined && authority.length > 0) {
+    // HeaderMap.append validates; a control char in :authority must be a malformed request, not a throw.
+    if (!isFieldValue(authority)) throw new Http2MalformedRequestError("value of :authority", streamId);
+    headers.append("host", authority);
+  }
   return { method, scheme: scheme ?? "", authority: authority ?? "", target, headers, contentLength };
 }
 

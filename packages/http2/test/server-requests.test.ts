@@ -95,6 +95,7 @@ describe("requests from HEADERS (RFC 9113 8.3)", () => {
     ["te other than trailers", [...base, ["te", "gzip"]]],
     ["value with a newline", [...base, ["x-a", "a\nb"]]],
     ["value with leading space", [...base, ["x-a", " a"]]],
+    ["control char in :authority", [base[0]!, base[1]!, [":authority", "a\u0001b"], base[3]!]],
     [
       "CONNECT with :path",
       [
