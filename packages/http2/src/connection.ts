@@ -75,6 +75,8 @@ export class Http2ServerConnection implements FrameHandler, StreamOwner, Respons
   /** Streams we reset recently, in reset order (a Set iterates in insertion order: the oldest goes first). */
   readonly #recentlyReset = new Set<number>();
   #idleTimer: NodeJS.Timeout | undefined;
+  /** Handler promises not yet settled (a reset stream's handler may still be running). */
+  #handlersRunning = 0;
   readonly #connSend = new SendWindow(DEFAULT_WINDOW);
   readonly #connRecv: ReceiveWindow;
   readonly #resets: FloodGuard;
@@ -292,7 +294,10 @@ export class Http2ServerConnection implements FrameHandler, StreamOwner, Respons
       return;
     }
     if (this.#goawayId >= 0 && id > this.#goawayId) return; // after our final GOAWAY: ignored (RFC 9113 6.8)
-    if (this.#streams.size >= this.#options.maxConcurrentStreams) {
+    // Handlers still running count too: a reset frees the stream slot at once, but a handler that ignores its
+    // signal keeps working; without this, Rapid Reset under the reset limit would still pile up handlers.
+    const max = this.#options.maxConcurrentStreams;
+    if (this.#streams.size >= max || this.#handlersRunning >= max) {
       throw new Http2Error(
         "ERR_HTTP2_REFUSED_STREAM",
         ErrorCode.REFUSED_STREAM,
@@ -364,9 +369,16 @@ export class Http2ServerConnection implements FrameHandler, StreamOwner, Respons
       this.#respond(stream, result);
       return;
     }
+    this.#handlersRunning++;
     result.then(
-      (response) => this.#respond(stream, response),
-      (err: unknown) => this.#handlerFailed(stream, err),
+      (response) => {
+        this.#handlersRunning--;
+        this.#respond(stream, response);
+      },
+      (err: unknown) => {
+        this.#handlersRunning--;
+        this.#handlerFailed(stream, err);
+      },
     );
   }
 

@@ -226,4 +226,25 @@ describe("attacks (each ends the abusive connection with ENHANCE_YOUR_CALM and b
     expect(client.frames.filter((f) => f.type === FrameType.WINDOW_UPDATE).length).toBeLessThanOrEqual(3);
     expect(client.frames.every((f) => f.type !== FrameType.GOAWAY)).toBe(true);
   });
+
+  it("reset streams whose handlers ignore the signal still count: no more handlers than MAX_CONCURRENT_STREAMS", async () => {
+    let calls = 0;
+    const t = target(
+      () => {
+        calls++;
+        return new Promise<Response>(() => {}); // never looks at its signal
+      },
+      { maxConcurrentStreams: 10 },
+    );
+    const { client } = t.connect();
+    await client.handshake();
+    for (let id = 1; id <= 39; id += 2) {
+      client.w.headers(id, client.encoder.encodePairs(GET), { endStream: true });
+      client.w.rstStream(id, ErrorCode.CANCEL);
+    }
+    client.flush();
+    const refused = await client.rst(21);
+    expect(refused.errorCode).toBe(ErrorCode.REFUSED_STREAM);
+    expect(calls).toBe(10);
+  });
 });
