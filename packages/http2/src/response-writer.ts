@@ -1,4 +1,5 @@
 import type { Body, HeaderMap, Response } from "@tessera/http";
+import { httpDate } from "./date-cache.js";
 import { InvalidOutgoingHeaderError } from "./errors.js";
 import type { ServerStream } from "./stream.js";
 
@@ -28,8 +29,12 @@ export function hasNoContent(method: string, status: number): boolean {
   return method === "HEAD" || status === 204 || status === 304 || status < 200;
 }
 
-function appendFields(fields: string[], headers: HeaderMap, skipLength: boolean): boolean {
-  let hasLength = false;
+/** Bit flags of what {@link appendFields} saw. */
+const HAS_LENGTH = 1;
+const HAS_DATE = 2;
+
+function appendFields(fields: string[], headers: HeaderMap, skipLength: boolean): number {
+  let seen = 0;
   const n = headers.count;
   for (let i = 0; i < n; i++) {
     // HTTP/2 field names are lower case on the wire; HeaderMap keeps the handler's casing.
@@ -37,8 +42,8 @@ function appendFields(fields: string[], headers: HeaderMap, skipLength: boolean)
     if (DROPPED.has(name)) continue;
     if (name === "content-length") {
       if (skipLength) continue;
-      hasLength = true;
-    }
+      seen |= HAS_LENGTH;
+    } else if (name === "date") seen |= HAS_DATE;
     const value = headers.value(i);
     // Checked before encoding: the HPACK encoder adds fields to its table as it goes, so a field that fails
     // halfway through a block would leave our table out of step with the client's (a COMPRESSION_ERROR later).
@@ -47,13 +52,16 @@ function appendFields(fields: string[], headers: HeaderMap, skipLength: boolean)
     }
     fields.push(name, value);
   }
-  return hasLength;
+  return seen;
 }
 
 /** The response HEADERS fields: `:status` first, then the handler's fields, lower-cased, connection fields dropped. */
 export function responseFields(response: Response, noContent: boolean): string[] {
   const fields = [":status", String(response.status)];
-  const hasLength = appendFields(fields, response.headers, response.status === 204 || response.status < 200);
+  const seen = appendFields(fields, response.headers, response.status === 204 || response.status < 200);
+  const hasLength = (seen & HAS_LENGTH) !== 0;
+  // An origin server with a clock sends date (RFC 9110 6.6.1) unless the handler set its own.
+  if ((seen & HAS_DATE) === 0) fields.push("date", httpDate());
   const length = response.body.length;
   const status = response.status;
   // HEAD gets the length GET would have (RFC 9110 9.3.2); 1xx, 204 and 304 none.

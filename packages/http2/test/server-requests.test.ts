@@ -75,6 +75,9 @@ describe("requests from HEADERS (RFC 9113 8.3)", () => {
     expect(names).toContain("x-up");
     expect(names).not.toContain("connection");
     expect(names).not.toContain("transfer-encoding");
+    expect(res.headers.find(([n]) => n === "date")?.[1]).toMatch(
+      /^\w{3}, \d{2} \w{3} \d{4} \d{2}:\d{2}:\d{2} GMT$/,
+    );
   });
 
   const malformed: [string, [string, string][]][] = [
