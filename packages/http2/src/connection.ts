@@ -773,12 +773,10 @@ export class Http2ServerConnection implements FrameHandler, StreamOwner, Respons
 
   #onEnd(): void {
     this.#remoteEnded = true;
-    // The client stopped sending: bodies still open will never complete.
-    for (const stream of this.#streams.values()) {
-      if (remoteOpen(stream.state))
-        stream.channel?.error(new Http2StreamResetError(stream.id, ErrorCode.CANCEL, "connection ended"));
-    }
-    this.#maybeClose();
+    // The client closed its side. HTTP/2 has no half-closed connections (a client that is done sends GOAWAY),
+    // so, as Go's and nghttp2's servers do, treat EOF as the client gone: in-flight requests are aborted (their
+    // signals fire, their bodies fail) and the connection closes.
+    this.#close();
   }
 
   #onSocketError(err: Error): void {

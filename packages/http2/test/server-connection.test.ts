@@ -313,4 +313,25 @@ describe("idle connections", () => {
     expect(goaways.at(-1)!.lastStreamId).toBe(1);
     expect(goaways.at(-1)!.errorCode).toBe(ErrorCode.NO_ERROR);
   });
+
+  it("a client that vanishes mid-request: the request's signal aborts and serve() resolves", async () => {
+    let aborted = false;
+    const { client, done } = serve(
+      service(
+        (req: Request) =>
+          new Promise<Response>((resolve) => {
+            req.signal.addEventListener("abort", () => {
+              aborted = true;
+              resolve(Response.text("gone"));
+            });
+          }),
+      ),
+    );
+    await client.handshake();
+    client.get(1);
+    await new Promise((r) => setTimeout(r, 20));
+    client.conn.stream.destroy();
+    await done;
+    expect(aborted).toBe(true);
+  });
 });
