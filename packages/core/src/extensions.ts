@@ -34,13 +34,29 @@ class Lazy {
   }
 }
 
-// Replace lazies in `list` by their values (once each) and return the newest value.
-function newest(list: unknown[]): unknown {
-  const i = list.length - 1;
-  const value = list[i];
-  if (!(value instanceof Lazy)) return value;
-  const made = value.make();
-  list[i] = made;
+// The values of a key that was inserted more than once, oldest first. Most keys get one value, which is stored
+// as it is: no array per insert on the hot path (every connection and request inserts a few).
+class History {
+  readonly values: unknown[];
+  constructor(first: unknown, second: unknown) {
+    this.values = [first, second];
+  }
+}
+
+// The newest value of a map entry, building a lazy value (once) and storing it back.
+function newest(own: Map<symbol, unknown>, symbol: symbol, entry: unknown): unknown {
+  if (entry instanceof History) {
+    const values = entry.values;
+    const i = values.length - 1;
+    const value = values[i];
+    if (!(value instanceof Lazy)) return value;
+    const made = value.make();
+    values[i] = made;
+    return made;
+  }
+  if (!(entry instanceof Lazy)) return entry;
+  const made = entry.make();
+  own.set(symbol, made);
   return made;
 }
 
@@ -65,7 +81,7 @@ function newest(list: unknown[]): unknown {
 export class Extensions {
   readonly #parent: Extensions | undefined;
   // Created on first insert: most forks (one per request) are read and never written.
-  #own: Map<symbol, unknown[]> | undefined;
+  #own: Map<symbol, unknown> | undefined;
 
   constructor(parent?: Extensions) {
     this.#parent = parent;
@@ -78,9 +94,11 @@ export class Extensions {
       own = new Map();
       this.#own = own;
     }
-    const list = own.get(key.symbol);
-    if (list === undefined) own.set(key.symbol, [value]);
-    else list.push(value);
+    const symbol = key.symbol;
+    const entry = own.get(symbol);
+    if (entry instanceof History) entry.values.push(value);
+    else if (entry !== undefined || own.has(symbol)) own.set(symbol, new History(entry, value));
+    else own.set(symbol, value);
     return this;
   }
 
@@ -97,8 +115,11 @@ export class Extensions {
   get<T>(key: Key<T>): T | undefined {
     let ext: Extensions | undefined = this;
     while (ext !== undefined) {
-      const list = ext.#own?.get(key.symbol);
-      if (list !== undefined) return newest(list) as T;
+      const own = ext.#own;
+      if (own !== undefined) {
+        const entry = own.get(key.symbol);
+        if (entry !== undefined || own.has(key.symbol)) return newest(own, key.symbol, entry) as T;
+      }
       ext = ext.#parent;
     }
     return undefined;
@@ -108,8 +129,11 @@ export class Extensions {
   require<T>(key: Key<T>): T {
     let ext: Extensions | undefined = this;
     while (ext !== undefined) {
-      const list = ext.#own?.get(key.symbol);
-      if (list !== undefined) return newest(list) as T;
+      const own = ext.#own;
+      if (own !== undefined) {
+        const entry = own.get(key.symbol);
+        if (entry !== undefined || own.has(key.symbol)) return newest(own, key.symbol, entry) as T;
+      }
       ext = ext.#parent;
     }
     throw new MissingExtensionError(key.name);
@@ -128,13 +152,19 @@ export class Extensions {
   /** Every value for `key`, oldest first: the parent's history, then this one's. */
   getAll<T>(key: Key<T>): T[] {
     const parents = this.#parent?.getAll(key) ?? [];
-    const own = this.#own?.get(key.symbol);
-    if (own === undefined) return parents;
-    for (let i = 0; i < own.length; i++) {
-      const value = own[i];
-      if (value instanceof Lazy) own[i] = value.make();
+    const own = this.#own;
+    if (own === undefined || !own.has(key.symbol)) return parents;
+    const entry = own.get(key.symbol);
+    if (!(entry instanceof History)) {
+      parents.push(newest(own, key.symbol, entry) as T);
+      return parents;
     }
-    return parents.concat(own as T[]);
+    const values = entry.values;
+    for (let i = 0; i < values.length; i++) {
+      const value = values[i];
+      if (value instanceof Lazy) values[i] = value.make();
+    }
+    return parents.concat(values as T[]);
   }
 
   /** A child that sees this instance; what the child inserts stays in the child. */

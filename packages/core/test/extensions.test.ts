@@ -147,3 +147,34 @@ describe("insertLazy", () => {
     expect(made).toBe(1);
   });
 });
+
+describe("Extensions storage", () => {
+  it("an inserted undefined is a value: has is true and a later insert keeps it in the history", () => {
+    const Maybe = key<string | undefined>("test.core.Maybe");
+    const ext = new Extensions().insert(Maybe, undefined);
+    expect(ext.has(Maybe)).toBe(true);
+    expect(ext.get(Maybe)).toBeUndefined();
+    expect(ext.getAll(Maybe)).toEqual([undefined]);
+    ext.insert(Maybe, "x");
+    expect(ext.get(Maybe)).toBe("x");
+    expect(ext.getAll(Maybe)).toEqual([undefined, "x"]);
+  });
+
+  it("a single lazy value is built once whichever read comes first", () => {
+    let made = 0;
+    const ext = new Extensions().insertLazy(Count, () => ++made);
+    expect(ext.getAll(Count)).toEqual([1]);
+    expect(ext.get(Count)).toBe(1);
+    expect(ext.require(Count)).toBe(1);
+    expect(made).toBe(1);
+  });
+
+  it("getAll returns a fresh array the caller may change", () => {
+    const parent = new Extensions().insert(Count, 1);
+    const child = parent.fork().insert(Count, 2);
+    const all = child.getAll(Count);
+    all.push(99);
+    expect(child.getAll(Count)).toEqual([1, 2]);
+    expect(parent.getAll(Count)).toEqual([1]);
+  });
+});
