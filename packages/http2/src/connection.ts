@@ -144,6 +144,18 @@ export class Http2ServerConnection implements FrameHandler, StreamOwner, Respons
     stream.on("close", () => this.#cleanup());
     this.#watchDrain(this.#conn.extensions.get(Draining));
     this.#watchDrain(o.shutdown?.signal);
+    const forced = o.shutdown?.forced;
+    if (forced !== undefined) {
+      // The grace period is over: whatever is still in flight is dropped.
+      const destroy = (): void => {
+        stream.destroy();
+      };
+      if (forced.aborted) destroy();
+      else {
+        forced.addEventListener("abort", destroy, { once: true });
+        this.#unsubscribe.push(() => forced.removeEventListener("abort", destroy));
+      }
+    }
     this.#armIdle();
     this.#flush();
   }

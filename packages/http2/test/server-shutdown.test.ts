@@ -79,4 +79,33 @@ describe("graceful shutdown (RFC 9113 6.8)", () => {
     const goaways = client.frames.filter((f) => f.type === FrameType.GOAWAY);
     expect(goaways.map((f) => f.lastStreamId)).toEqual([MAX_STREAM_ID, 1]);
   });
+
+  it("when the grace period ends (Shutdown.forced), a connection still busy is destroyed and its requests aborted", async () => {
+    const shutdown = createShutdown();
+    let aborted = false;
+    const srv = server(
+      service(
+        (req: Request) =>
+          new Promise<Response>((resolve) => {
+            req.signal.addEventListener("abort", () => {
+              aborted = true;
+              resolve(Response.text("x"));
+            });
+          }),
+      ),
+      { shutdown },
+    );
+    const [c, s] = memoryConnPair();
+    const done = srv.serve(s);
+    const client = new RawClient(c);
+    await client.handshake();
+    client.get(1);
+    await new Promise((r) => setTimeout(r, 20));
+    const leave = shutdown.enter(); // the in-flight work a listener would count
+    const closed = shutdown.close({ timeout: 50 });
+    await done;
+    expect(aborted).toBe(true);
+    expect((await closed).forced).toBe(true);
+    leave();
+  });
 });
