@@ -1,7 +1,9 @@
 // Real peers against the server on 127.0.0.1: curl and nghttp (nghttp2), h2load, and Debian's Python h2 as a
 // strict client. A missing peer skips loudly, and fails under CI=true (see support/peers.ts).
 import { execFile } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { service } from "@tessera/core";
 import { type Request, Response } from "@tessera/http";
 import { type InetSocketAddress, type Listener, listen } from "@tessera/net";
@@ -73,6 +75,14 @@ describe("interop", () => {
     const res = await run("nghttp", ["-n", "-s", `${base}/a`, `${base}/b`, `${base}/big`]);
     expect(res.stderr).not.toMatch(/error|GOAWAY/i);
     expect(res.code).toBe(0);
+    const file = join(tmpdir(), `tessera-h2-upload-${process.pid}.bin`);
+    writeFileSync(file, Buffer.alloc(500_000, 7));
+    try {
+      const upload = await run("nghttp", ["-d", file, `${base}/up`]);
+      expect(upload.stdout).toBe("posted 500000");
+    } finally {
+      rmSync(file, { force: true });
+    }
     const verbose = await run("nghttp", ["-v", `${base}/v`]);
     expect(verbose.stdout).toMatch(/hello \/v over HTTP\/2/);
     expect(verbose.stdout).toMatch(/recv SETTINGS frame/);
