@@ -54,6 +54,15 @@ const DRAIN_PING_TIMEOUT = 1000;
 const CLOSE_LINGER = 1000;
 /** How many reset stream ids are remembered to ignore the frames still in flight on them. */
 const RECENT_RESETS = 256;
+/** Adds `id` to a bounded set of recent ids, dropping the oldest past {@link RECENT_RESETS}. */
+function remember(recent: Set<number>, id: number): void {
+  recent.add(id);
+  if (recent.size > RECENT_RESETS) {
+    const oldest = recent.values().next().value;
+    if (oldest !== undefined) recent.delete(oldest);
+  }
+}
+
 const TEXT_PLAIN: [string, string][] = [["content-type", "text/plain; charset=utf-8"]];
 
 /**
@@ -74,6 +83,8 @@ export class Http2ServerConnection implements FrameHandler, StreamOwner, Respons
   readonly #sendQueue = new Set<ServerStream>();
   /** Streams we reset recently, in reset order (a Set iterates in insertion order: the oldest goes first). */
   readonly #recentlyReset = new Set<number>();
+  /** Streams that closed recently (bounded like the above), to tell STREAM_CLOSED from a reused id. */
+  readonly #recentlyClosed = new Set<number>();
   #idleTimer: NodeJS.Timeout | undefined;
   /** Handler promises not yet settled (a reset stream's handler may still be running). */
   #handlersRunning = 0;
@@ -293,7 +304,17 @@ export class Http2ServerConnection implements FrameHandler, StreamOwner, Respons
     if (id <= this.#lastStreamId) {
       this.#decoder.decode(frame.data, id);
       if (this.#recentlyReset.has(id)) return; // trailers sent before the client saw our reset
-      throw new Http2StreamClosedError(`HEADERS on closed stream ${id}`, "connection", id);
+      // A stream that was open and is closed now: STREAM_CLOSED (5.1). An id below the highest that never
+      // opened: the client reused or went back on ids, PROTOCOL_ERROR (5.1.1). Only recent ids are told
+      // apart (bounded memory); older ones get PROTOCOL_ERROR, a connection error either way.
+      if (this.#recentlyClosed.has(id)) {
+        throw new Http2StreamClosedError(`HEADERS on closed stream ${id}`, "connection", id);
+      }
+      throw new Http2ProtocolError(
+        `HEADERS on stream ${id}, not above ${this.#lastStreamId}`,
+        "connection",
+        id,
+      );
     }
     this.#lastStreamId = id;
     let list: HeaderList;
@@ -619,7 +640,10 @@ export class Http2ServerConnection implements FrameHandler, StreamOwner, Respons
   /** The stream leaves the table (closed): it no longer counts against MAX_CONCURRENT_STREAMS. */
   #retire(stream: ServerStream): void {
     stream.state = StreamState.CLOSED;
-    if (this.#streams.get(stream.id) === stream) this.#streams.delete(stream.id);
+    if (this.#streams.get(stream.id) === stream) {
+      this.#streams.delete(stream.id);
+      remember(this.#recentlyClosed, stream.id);
+    }
     this.#sendQueue.delete(stream);
     this.#maybeClose();
   }
@@ -647,12 +671,7 @@ export class Http2ServerConnection implements FrameHandler, StreamOwner, Respons
    * bounded; an id that fell out of it gets STREAM_CLOSED, which is still correct.
    */
   #rememberReset(id: number): void {
-    const recent = this.#recentlyReset;
-    recent.add(id);
-    if (recent.size > RECENT_RESETS) {
-      const oldest = recent.values().next().value;
-      if (oldest !== undefined) recent.delete(oldest);
-    }
+    remember(this.#recentlyReset, id);
   }
 
   #streamError(err: Http2Error): void {

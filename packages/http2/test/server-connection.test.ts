@@ -140,10 +140,15 @@ describe("stream states (RFC 9113 5.1)", () => {
     const b = await conn();
     b.client.get(5);
     await b.client.response(5);
-    b.client.get(3);
+    b.client.get(3); // never opened, below 5: a decreasing id
     const goaway = await b.client.goaway();
-    expect([ErrorCode.PROTOCOL_ERROR, ErrorCode.STREAM_CLOSED]).toContain(goaway.errorCode);
+    expect(goaway.errorCode).toBe(ErrorCode.PROTOCOL_ERROR);
     expect(goaway.lastStreamId).toBe(5);
+    const c = await conn();
+    c.client.get(1);
+    await c.client.response(1);
+    c.client.get(1); // HEADERS again on a stream that closed
+    expect((await c.client.goaway()).errorCode).toBe(ErrorCode.STREAM_CLOSED);
   });
 
   it("DATA after END_STREAM (half-closed remote) is a stream error STREAM_CLOSED; the connection lives", async () => {
