@@ -14,7 +14,11 @@ const commands: Record<string, { run: Command; help: string; summary: string }> 
   demo: { run: demo, help: demoHelp, summary: "the main demo: an echo server behind a relay" },
   "tcp-echo": { run: tcpEcho, help: tcpEchoHelp, summary: "TCP echo server" },
   forward: { run: forwardCommand, help: forwardHelp, summary: "TCP relay to --to HOST:PORT" },
-  echo: { run: echoCommand, help: echoHelp, summary: "HTTP/1.1 echo server (a JSON view of each request)" },
+  echo: {
+    run: echoCommand,
+    help: echoHelp,
+    summary: "HTTP/1.1 and h2c echo server (a JSON view of each request)",
+  },
   proxy: { run: proxyCommand, help: proxyHelp, summary: "HTTP forward proxy (absolute-form and CONNECT)" },
   http: { run: httpCommand, help: httpHelp, summary: "HTTP/1.1 client, like curl -i (not a server)" },
 };

@@ -116,6 +116,29 @@ describe("tessera echo (in process)", () => {
   });
 });
 
+describe("tessera echo over HTTP/2 (same port)", () => {
+  it("curl --http2-prior-knowledge gets the JSON view with version HTTP/2, and HTTP/1.1 still works", async () => {
+    if (!peer("curl")) return;
+    const { port } = await start(["echo", "--listen", "127.0.0.1:0"]);
+    const base = `http://127.0.0.1:${port}`;
+    const h2 = await curl(
+      "--http2-prior-knowledge",
+      "-v",
+      "-H",
+      "X-Two: yes",
+      "-d",
+      "abc",
+      `${base}/two?x=1`,
+    );
+    expect(h2.stderr).toMatch(/HTTP\/2 200/);
+    const doc = JSON.parse(h2.stdout) as EchoDocument;
+    expect([doc.method, doc.target, doc.version, doc.bodySize]).toEqual(["POST", "/two?x=1", "HTTP/2", 3]);
+    expect(doc.headers).toContainEqual(["x-two", "yes"]);
+    const h1 = JSON.parse((await curl(`${base}/one`)).stdout) as EchoDocument;
+    expect(h1.version).toBe("HTTP/1.1");
+  });
+});
+
 describe("tessera echo (the built binary)", () => {
   it("serves curl and exits 0 on SIGTERM", async () => {
     const { child, port } = await startCli(["echo", "--listen", "127.0.0.1:0"]);

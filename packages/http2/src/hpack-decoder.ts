@@ -1,3 +1,5 @@
+/// <reference path="./types/hpack.js.d.ts" />
+// (The reference makes the hpack.js declaration travel with this file to packages that compile our sources.)
 import hpack, { type HpackBitDecoder, type HpackEntry, type HpackTable } from "hpack.js";
 import { MAX_UINT32 } from "./constants.js";
 import { Http2CompressionError, Http2HeaderListTooLargeError } from "./errors.js";

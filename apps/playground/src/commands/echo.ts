@@ -1,6 +1,7 @@
 import { type Service, service } from "@tessera/core";
-import { type Request, Response } from "@tessera/http";
+import { autoServer, type Request, Response } from "@tessera/http";
 import { HeaderTimeoutError, Http1ParseError, type ServerOptions, server } from "@tessera/http1";
+import { server as http2Server } from "@tessera/http2";
 import { type Conn, formatSocketAddress, PeerAddr } from "@tessera/net";
 import type { Logger } from "pino";
 import { intOption, type OptionSpec, type Parsed, parseArgs } from "../args.js";
@@ -42,7 +43,7 @@ export function httpServer(
 
 export const echoHelp = `tessera echo [options]
 
-An HTTP/1.1 echo server: every request gets 200 and a JSON document describing it: method, target, version,
+An HTTP echo server, HTTP/1.1 and HTTP/2 (h2c with prior knowledge) on the same port: every request gets 200 and a JSON document describing it: method, target, version,
 the headers as [name, value] pairs in the order and casing they arrived, the body's size in bytes (read and
 counted, not kept), and the peer's address.
 
@@ -50,7 +51,8 @@ ${httpServerOptionsHelp}
 
 ${serverOptionsHelp}
 
-Try: curl -H 'X-Mixed-Case: 1' -d hello http://HOST:PORT/anything`;
+Try: curl -H 'X-Mixed-Case: 1' -d hello http://HOST:PORT/anything
+     curl --http2-prior-knowledge http://HOST:PORT/anything`;
 
 /** What `tessera echo` answers. */
 export interface EchoDocument {
@@ -85,5 +87,10 @@ export async function echoCommand(argv: readonly string[], io: Io): Promise<Runn
     return undefined;
   }
   const settings = serverSettings(args);
-  return serve(io, settings, connectionStack(settings, httpServer(echoHandler, args, settings.logger)));
+  // One port, both versions: the auto server reads the first bytes (the h2 preface means HTTP/2).
+  const both = autoServer({
+    http1: httpServer(echoHandler, args, settings.logger),
+    http2: http2Server(echoHandler),
+  });
+  return serve(io, settings, connectionStack(settings, both));
 }
