@@ -37,7 +37,7 @@ export type { RequestChanges, RequestInit, RequestOptions } from "./request.js";
 export { Request } from "./request.js";
 export type { RespondsTo, ResponseChanges, ResponseInit } from "./response.js";
 export { Response } from "./response.js";
-export { Status } from "./status.js";
+export { STATUS_REASONS, Status } from "./status.js";
 export type { TargetForm } from "./uri.js";
 export { parseAbsoluteUri, parseRequestTarget, Uri } from "./uri.js";
 export { Version } from "./version.js";

@@ -1,7 +1,10 @@
 import { InvalidStatusError } from "./errors.js";
 
-// Reason phrases of RFC 9110 section 15, the IANA registry and a few common ones (102, 103, 418, WebDAV).
-const REASONS: Readonly<Record<number, string>> = Object.freeze({
+/**
+ * Reason phrases of RFC 9110 section 15, the IANA registry and a few common ones (102, 103, 418, WebDAV), for
+ * status lines when a response gives none. `Status.reasonPhrase(code)` reads it.
+ */
+export const STATUS_REASONS: Readonly<Record<number, string>> = Object.freeze({
   100: "Continue",
   101: "Switching Protocols",
   102: "Processing",
@@ -144,7 +147,7 @@ export const Status = Object.freeze({
 
   /** The registered reason phrase of `code`, or undefined for an unregistered code. */
   reasonPhrase(code: number): string | undefined {
-    return REASONS[code];
+    return STATUS_REASONS[code];
   },
   /** True for an integer in 100-999: what fits a status line (three digits). */
   isValid(code: number): boolean {
