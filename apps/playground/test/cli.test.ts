@@ -6,7 +6,7 @@ import { UsageError } from "../src/args.js";
 import { main } from "../src/main.js";
 import type { Running } from "../src/serve.js";
 import { exitOf, listeningPort, roundTrip, startCli, testIo } from "./cli-helpers.js";
-import { peer } from "./peers.js";
+import { peer } from "../../../test-support/peers.js";
 
 const run = promisify(execFile);
 const running: Running[] = [];

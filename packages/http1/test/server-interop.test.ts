@@ -8,7 +8,7 @@ import { service } from "@tessera/core";
 import { type Request, Response } from "@tessera/http";
 import { formatSocketAddress, PeerAddr } from "@tessera/net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { peer } from "./support/peers.js";
+import { peer } from "../../../test-support/peers.js";
 import { tcpServer } from "./support/server-harness.js";
 
 const run = promisify(execFile);

@@ -9,7 +9,7 @@ import { type Request, Response } from "@tessera/http";
 import { type InetSocketAddress, type Listener, listen } from "@tessera/net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { server } from "../src/index.js";
-import { peer } from "./support/peers.js";
+import { peer } from "../../../test-support/peers.js";
 
 function run(
   cmd: string,

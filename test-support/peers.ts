@@ -1,3 +1,4 @@
+// Shared by every package's interop tests (imported by relative path; test code, never shipped).
 // Interop tests use real peers (nc, curl, ...). A missing peer skips the test loudly on a developer's machine
 // and fails it under CI=true, where .ci/run installs every peer.
 import { execFileSync } from "node:child_process";
