@@ -2,11 +2,11 @@ import { execFile } from "node:child_process";
 import net from "node:net";
 import { promisify } from "node:util";
 import { afterEach, describe, expect, it } from "vitest";
+import { peer } from "../../../test-support/peers.js";
 import { UsageError } from "../src/args.js";
 import { main } from "../src/main.js";
 import type { Running } from "../src/serve.js";
 import { exitOf, listeningPort, roundTrip, startCli, testIo } from "./cli-helpers.js";
-import { peer } from "../../../test-support/peers.js";
 
 const run = promisify(execFile);
 const running: Running[] = [];

@@ -4,8 +4,8 @@ import { promisify } from "node:util";
 import { service } from "@tessera/core";
 import { type Request, Response } from "@tessera/http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { forwardProxy } from "../src/index.js";
 import { peer } from "../../../test-support/peers.js";
+import { forwardProxy } from "../src/index.js";
 import { tcpServer } from "./support/server-harness.js";
 
 const run = promisify(execFile);

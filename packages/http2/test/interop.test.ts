@@ -8,8 +8,8 @@ import { service } from "@tessera/core";
 import { type Request, Response } from "@tessera/http";
 import { type InetSocketAddress, type Listener, listen } from "@tessera/net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { server } from "../src/index.js";
 import { peer } from "../../../test-support/peers.js";
+import { server } from "../src/index.js";
 
 function run(
   cmd: string,
