@@ -43,21 +43,29 @@ class History {
   }
 }
 
-// The newest value of a map entry, building a lazy value (once) and storing it back.
-function newest(own: Map<symbol, unknown>, symbol: symbol, entry: unknown): unknown {
+// The newest value of the entry at `own[i]`, building a lazy value (once) and storing it back.
+function newest(own: unknown[], i: number): unknown {
+  const entry = own[i];
   if (entry instanceof History) {
     const values = entry.values;
-    const i = values.length - 1;
-    const value = values[i];
+    const last = values.length - 1;
+    const value = values[last];
     if (!(value instanceof Lazy)) return value;
     const made = value.make();
-    values[i] = made;
+    values[last] = made;
     return made;
   }
   if (!(entry instanceof Lazy)) return entry;
   const made = entry.make();
-  own.set(symbol, made);
+  own[i] = made;
   return made;
+}
+
+// Where the entry of `symbol` is in `own` (a flat [symbol, entry, symbol, entry, ...] list), or -1.
+function find(own: unknown[] | undefined, symbol: symbol): number {
+  if (own === undefined) return -1;
+  for (let i = 0; i < own.length; i += 2) if (own[i] === symbol) return i + 1;
+  return -1;
 }
 
 /**
@@ -80,8 +88,10 @@ function newest(own: Map<symbol, unknown>, symbol: symbol, entry: unknown): unkn
  */
 export class Extensions {
   readonly #parent: Extensions | undefined;
-  // Created on first insert: most forks (one per request) are read and never written.
-  #own: Map<symbol, unknown> | undefined;
+  // Created on first insert: most forks (one per request) are read and never written. A flat
+  // [symbol, entry, ...] list, not a Map: an input carries a handful of keys per level, where a linear scan is
+  // as fast as hashing and a Map costs hundreds of bytes (one per connection and per request).
+  #own: unknown[] | undefined;
 
   constructor(parent?: Extensions) {
     this.#parent = parent;
@@ -89,16 +99,18 @@ export class Extensions {
 
   /** Append a value for `key`; earlier values stay in the history. Returns `this` for chaining. */
   insert<T>(key: Key<T>, value: T): this {
-    let own = this.#own;
+    const own = this.#own;
     if (own === undefined) {
-      own = new Map();
-      this.#own = own;
+      this.#own = [key.symbol, value];
+      return this;
     }
-    const symbol = key.symbol;
-    const entry = own.get(symbol);
-    if (entry instanceof History) entry.values.push(value);
-    else if (entry !== undefined || own.has(symbol)) own.set(symbol, new History(entry, value));
-    else own.set(symbol, value);
+    const i = find(own, key.symbol);
+    if (i < 0) own.push(key.symbol, value);
+    else {
+      const entry = own[i];
+      if (entry instanceof History) entry.values.push(value);
+      else own[i] = new History(entry, value);
+    }
     return this;
   }
 
@@ -116,10 +128,8 @@ export class Extensions {
     let ext: Extensions | undefined = this;
     while (ext !== undefined) {
       const own = ext.#own;
-      if (own !== undefined) {
-        const entry = own.get(key.symbol);
-        if (entry !== undefined || own.has(key.symbol)) return newest(own, key.symbol, entry) as T;
-      }
+      const i = find(own, key.symbol);
+      if (i >= 0) return newest(own!, i) as T;
       ext = ext.#parent;
     }
     return undefined;
@@ -130,10 +140,8 @@ export class Extensions {
     let ext: Extensions | undefined = this;
     while (ext !== undefined) {
       const own = ext.#own;
-      if (own !== undefined) {
-        const entry = own.get(key.symbol);
-        if (entry !== undefined || own.has(key.symbol)) return newest(own, key.symbol, entry) as T;
-      }
+      const i = find(own, key.symbol);
+      if (i >= 0) return newest(own!, i) as T;
       ext = ext.#parent;
     }
     throw new MissingExtensionError(key.name);
@@ -143,7 +151,7 @@ export class Extensions {
   has(key: Key<unknown>): boolean {
     let ext: Extensions | undefined = this;
     while (ext !== undefined) {
-      if (ext.#own?.has(key.symbol)) return true;
+      if (find(ext.#own, key.symbol) >= 0) return true;
       ext = ext.#parent;
     }
     return false;
@@ -153,16 +161,17 @@ export class Extensions {
   getAll<T>(key: Key<T>): T[] {
     const parents = this.#parent?.getAll(key) ?? [];
     const own = this.#own;
-    if (own === undefined || !own.has(key.symbol)) return parents;
-    const entry = own.get(key.symbol);
+    const i = find(own, key.symbol);
+    if (i < 0) return parents;
+    const entry = own![i];
     if (!(entry instanceof History)) {
-      parents.push(newest(own, key.symbol, entry) as T);
+      parents.push(newest(own!, i) as T);
       return parents;
     }
     const values = entry.values;
-    for (let i = 0; i < values.length; i++) {
-      const value = values[i];
-      if (value instanceof Lazy) values[i] = value.make();
+    for (let k = 0; k < values.length; k++) {
+      const value = values[k];
+      if (value instanceof Lazy) values[k] = value.make();
     }
     return parents.concat(values as T[]);
   }
