@@ -3,6 +3,8 @@ import { EventEmitter } from "node:events";
 import net from "node:net";
 import { fileURLToPath } from "node:url";
 import type { Io } from "../src/io.js";
+import { main } from "../src/main.js";
+import type { Running } from "../src/serve.js";
 
 export const cliPath = fileURLToPath(new URL("../dist/cli.js", import.meta.url));
 
@@ -67,4 +69,26 @@ export function exitOf(child: ChildProcess): Promise<{ code: number | null; sign
     return Promise.resolve({ code: child.exitCode, signal: child.signalCode });
   }
   return new Promise((resolve) => child.once("exit", (code, signal) => resolve({ code, signal })));
+}
+
+const running: Running[] = [];
+
+/** Stop later with {@link stopServers} (each test file calls it in `afterEach`). */
+export function track(server: Running): Running {
+  running.push(server);
+  return server;
+}
+
+/** Run a server command in process with its logs silenced; returns its Io, the server and its port. */
+export async function startServer(argv: string[]) {
+  const t = testIo();
+  const r = await main([...argv, "--log-level", "silent"], t.io);
+  if (!r) throw new Error("not a server command");
+  track(r);
+  return { ...t, running: r, port: listeningPort(t.out) };
+}
+
+/** Stop every server started or tracked since the last call. */
+export async function stopServers(): Promise<void> {
+  await Promise.all(running.splice(0).map((r) => r.stop()));
 }

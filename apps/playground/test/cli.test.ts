@@ -5,22 +5,20 @@ import { afterEach, describe, expect, it } from "vitest";
 import { peer } from "../../../test-support/peers.js";
 import { UsageError } from "../src/args.js";
 import { main } from "../src/main.js";
-import type { Running } from "../src/serve.js";
-import { exitOf, listeningPort, roundTrip, startCli, testIo } from "./cli-helpers.js";
+import {
+  exitOf,
+  listeningPort,
+  roundTrip,
+  startCli,
+  startServer,
+  stopServers,
+  testIo,
+  track,
+} from "./cli-helpers.js";
 
 const run = promisify(execFile);
-const running: Running[] = [];
-afterEach(async () => {
-  await Promise.all(running.splice(0).map((r) => r.stop()));
-});
-
-async function start(argv: string[]) {
-  const t = testIo();
-  const r = await main([...argv, "--log-level", "silent"], t.io);
-  if (!r) throw new Error("not a server command");
-  running.push(r);
-  return { ...t, running: r, port: listeningPort(t.out) };
-}
+afterEach(stopServers);
+const start = startServer;
 
 describe("tessera (in process)", () => {
   it("tcp-echo prints exactly one listening line and echoes bytes, half-close included", async () => {
@@ -34,7 +32,7 @@ describe("tessera (in process)", () => {
   it("tcp-echo listens on IPv6 loopback and prints a bracketed address", async () => {
     const t = testIo();
     const r = await main(["tcp-echo", "--listen", "[::1]:0", "--log-level", "silent"], t.io);
-    running.push(r!);
+    track(r!);
     expect(t.out[0]).toMatch(/^listening on \[::1\]:\d+$/);
     const back = await roundTrip(listeningPort(t.out), "six", "::1");
     expect(back.toString()).toBe("six");

@@ -4,22 +4,11 @@ import { afterEach, describe, expect, it } from "vitest";
 import { peer } from "../../../test-support/peers.js";
 import type { EchoDocument } from "../src/commands/echo.js";
 import { main } from "../src/main.js";
-import type { Running } from "../src/serve.js";
-import { exitOf, listeningPort, startCli, testIo } from "./cli-helpers.js";
+import { exitOf, startCli, startServer, stopServers, testIo } from "./cli-helpers.js";
 
 const run = promisify(execFile);
-const running: Running[] = [];
-afterEach(async () => {
-  await Promise.all(running.splice(0).map((r) => r.stop()));
-});
-
-async function start(argv: string[]) {
-  const t = testIo();
-  const r = await main([...argv, "--log-level", "silent"], t.io);
-  if (!r) throw new Error("not a server command");
-  running.push(r);
-  return { ...t, running: r, port: listeningPort(t.out) };
-}
+afterEach(stopServers);
+const start = startServer;
 
 function curl(...args: string[]) {
   return run("curl", ["-sS", "--max-time", "10", ...args]);
