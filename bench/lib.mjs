@@ -57,6 +57,16 @@ export function startCli(args, { cpu } = {}) {
   });
 }
 
+/**
+ * The value of `--name=value` on the command line, or `fallback`; a number when `fallback` is a number.
+ */
+export function arg(name, fallback) {
+  const hit = process.argv.find((a) => a.startsWith(`--${name}=`));
+  if (hit === undefined) return fallback;
+  const value = hit.slice(name.length + 3);
+  return typeof fallback === "number" ? Number(value) : value;
+}
+
 export function median(values) {
   const s = [...values].sort((a, b) => a - b);
   const mid = s.length >> 1;

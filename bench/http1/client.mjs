@@ -10,12 +10,8 @@ import { spawn, spawnSync } from "node:child_process";
 import { httpClient } from "@tessera/http";
 import { clientConnection } from "@tessera/http1";
 import { Agent, request as undiciRequest } from "undici";
-import { median, onExit, printTable } from "../lib.mjs";
+import { arg, median, onExit, printTable } from "../lib.mjs";
 
-const arg = (name, fallback) => {
-  const hit = process.argv.find((a) => a.startsWith(`--${name}=`));
-  return hit === undefined ? fallback : Number(hit.slice(name.length + 3));
-};
 const SECONDS = arg("seconds", 3);
 const ROUNDS = arg("rounds", 5);
 const CONCURRENCY = arg("concurrency", 50);

@@ -20,13 +20,9 @@
 import { spawn, spawnSync } from "node:child_process";
 import net from "node:net";
 import { fileURLToPath } from "node:url";
-import { median, onExit, printTable } from "../lib.mjs";
+import { arg, median, onExit, printTable } from "../lib.mjs";
 
 const self = fileURLToPath(import.meta.url);
-const arg = (name, fallback) => {
-  const hit = process.argv.find((a) => a.startsWith(`--${name}=`));
-  return hit === undefined ? fallback : hit.slice(name.length + 3);
-};
 const BODY = "Hello, World!";
 let hasWrk = false;
 const WARMUP_CONNECTIONS = Number(arg("warmup", 50));

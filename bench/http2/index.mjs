@@ -7,13 +7,9 @@
 // (default 100000), --connections=N (10), --streams=N (100).
 import { spawn, spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { median, onExit, printTable } from "../lib.mjs";
+import { arg, median, onExit, printTable } from "../lib.mjs";
 
 const self = fileURLToPath(import.meta.url);
-const arg = (name, fallback) => {
-  const hit = process.argv.find((a) => a.startsWith(`--${name}=`));
-  return hit === undefined ? fallback : hit.slice(name.length + 3);
-};
 const BODY = "Hello, World!";
 
 async function serveChild(kind) {

@@ -16,14 +16,11 @@ import {
   retry,
   timeout,
 } from "@tessera/layers";
+import { arg } from "../lib.mjs";
 
 // pino is a dependency of @tessera/layers, not of the bench package: load the copy the layers use.
 const { pino } = createRequire(import.meta.resolve("@tessera/layers"))("pino");
 
-const arg = (name, fallback) => {
-  const hit = process.argv.find((a) => a.startsWith(`--${name}=`));
-  return hit === undefined ? fallback : Number(hit.slice(name.length + 3));
-};
 const CALLS = arg("calls", 100_000);
 const ROUNDS = arg("rounds", 7);
 
