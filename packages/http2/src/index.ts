@@ -2,6 +2,16 @@
 // preface, header-block assembly with flood limits, and HPACK over hpack.js with limits and typed errors. The
 // connection and stream state machine, flow control, server and client are built on these.
 
+// The client: one multiplexed connection as a Service<Request, Response> (a ClientConnection of @tessera/http).
+export { clientConnection, Http2ClientConnection } from "./client-connection.js";
+export {
+  Http2ConnectionBusyError,
+  Http2ConnectionClosedError,
+  Http2HandshakeTimeoutError,
+  Http2MalformedResponseError,
+  Http2RequestNotProcessedError,
+} from "./client-errors.js";
+export type { Http2ClientOptions, PriorityFrameSpec } from "./client-options.js";
 // The server: connections, streams, flow control, defences.
 export type { Http2Handler } from "./connection.js";
 export {
@@ -81,8 +91,12 @@ export {
   PrefaceMatcher,
   startsWithPreface,
 } from "./preface.js";
+export type { PseudoHeader } from "./request-fields.js";
+export { DEFAULT_PSEUDO_HEADER_ORDER } from "./request-fields.js";
 export type { RequestHead } from "./request-headers.js";
 export { parseRequestHead, parseTrailers } from "./request-headers.js";
+export type { ResponseHead } from "./response-head.js";
+export { parseResponseHead, parseResponseTrailers } from "./response-head.js";
 export { server } from "./server.js";
 export type { Http2Settings } from "./settings.js";
 export {

@@ -1,5 +1,6 @@
 import { HeaderMap, isFieldValue } from "@tessera/http";
 import { Http2MalformedRequestError } from "./errors.js";
+import { parseContentLength, regularFieldProblem, validName, validValue } from "./field-rules.js";
 import { HeaderList } from "./header-list.js";
 
 /** What a request's HEADERS carry once checked (RFC 9113 8.3.1). */
@@ -17,59 +18,10 @@ export interface RequestHead {
   readonly contentLength: number;
 }
 
-// tchar of RFC 9110 5.6.2 without upper-case letters: an HTTP/2 field name must be lower case (RFC 9113 8.2.1).
-const NAME_CHAR = new Uint8Array(128);
-for (const c of "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyz") NAME_CHAR[c.charCodeAt(0)] = 1;
-
-/** Fields that only mean something to one HTTP/1.1 hop (RFC 9113 8.2.2): malformed in HTTP/2. */
-const CONNECTION_SPECIFIC: ReadonlySet<string> = new Set([
-  "connection",
-  "keep-alive",
-  "proxy-connection",
-  "transfer-encoding",
-  "upgrade",
-]);
-
-function validName(name: string): boolean {
-  if (name.length === 0) return false;
-  for (let i = 0; i < name.length; i++) {
-    const c = name.charCodeAt(i);
-    if (c >= 128 || NAME_CHAR[c] === 0) return false;
-  }
-  return true;
-}
-
-/** RFC 9113 8.2.1: no NUL, CR or LF anywhere; no leading or trailing space or tab. */
-function validValue(value: string): boolean {
-  const n = value.length;
-  if (n === 0) return true;
-  const first = value.charCodeAt(0);
-  const last = value.charCodeAt(n - 1);
-  if (first === 0x20 || first === 0x09 || last === 0x20 || last === 0x09) return false;
-  for (let i = 0; i < n; i++) {
-    const c = value.charCodeAt(i);
-    if (c === 0 || c === 0x0a || c === 0x0d) return false;
-  }
-  return true;
-}
-
 function checkRegular(name: string, value: string, streamId: number): void {
-  if (!validName(name)) {
-    throw new Http2MalformedRequestError(
-      name.length === 0 ? "empty field name" : `field name "${name}"`,
-      streamId,
-    );
-  }
-  if (!validValue(value)) throw new Http2MalformedRequestError(`value of "${name}"`, streamId);
-  if (CONNECTION_SPECIFIC.has(name)) {
-    throw new Http2MalformedRequestError(`connection-specific field "${name}"`, streamId);
-  }
-  if (name === "te" && value.toLowerCase() !== "trailers") {
-    throw new Http2MalformedRequestError('te other than "trailers"', streamId);
-  }
+  const problem = regularFieldProblem(name, value);
+  if (problem !== undefined) throw new Http2MalformedRequestError(problem, streamId);
 }
-
-const DIGITS = /^[0-9]{1,15}$/;
 
 /**
  * Checks a request's decoded header list against RFC 9113 8.2 and 8.3 and maps it to a {@link RequestHead}.
@@ -119,8 +71,8 @@ export function parseRequestHead(list: HeaderList, streamId: number): RequestHea
     checkRegular(name, value, streamId);
     if (name === "host") hasHost = true;
     else if (name === "content-length") {
-      if (!DIGITS.test(value)) throw new Http2MalformedRequestError("content-length", streamId);
-      const n = Number(value);
+      const n = parseContentLength(value);
+      if (n < 0) throw new Http2MalformedRequestError("content-length", streamId);
       if (contentLength !== -1 && contentLength !== n) {
         throw new Http2MalformedRequestError("conflicting content-length", streamId);
       }

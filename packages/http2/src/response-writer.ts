@@ -1,28 +1,12 @@
-import type { Body, HeaderMap, Response } from "@tessera/http";
+import type { HeaderMap, Response } from "@tessera/http";
 import { httpDate } from "./date-cache.js";
 import { InvalidOutgoingHeaderError } from "./errors.js";
+import { CONNECTION_SPECIFIC, unsendable } from "./field-rules.js";
+import { type MessageSink, writeMessage } from "./message-writer.js";
 import type { ServerStream } from "./stream.js";
 
 /** What the response writer needs from the connection. */
-export interface ResponseSink {
-  /** Frames HEADERS (HPACK-encoded) on `stream`; false when the stream is gone. */
-  sendHeaders(stream: ServerStream, fields: string[], endStream: boolean): boolean;
-  /** Frames `chunk` as DATA as flow control allows; resolves true when all of it is framed, false if the stream died. */
-  sendData(stream: ServerStream, chunk: Uint8Array, endStream: boolean): Promise<boolean>;
-}
-
-/** Response fields HTTP/2 cannot carry (RFC 9113 8.2.2); the server drops them rather than failing. */
-const DROPPED: ReadonlySet<string> = new Set([
-  "connection",
-  "keep-alive",
-  "proxy-connection",
-  "transfer-encoding",
-  "upgrade",
-]);
-
-const EMPTY = new Uint8Array(0);
-/** What no field may carry: NUL, CR, LF (RFC 9113 8.2.1), or a char HPACK cannot (above U+00FF). */
-const BAD_VALUE = /[\0\r\n\u0100-\uffff]/;
+export type ResponseSink = MessageSink<ServerStream>;
 
 /** Whether a response to `method` with `status` has no content (RFC 9110 6.4.1). */
 export function hasNoContent(method: string, status: number): boolean {
@@ -39,7 +23,7 @@ function appendFields(fields: string[], headers: HeaderMap, skipLength: boolean)
   for (let i = 0; i < n; i++) {
     // HTTP/2 field names are lower case on the wire; HeaderMap keeps the handler's casing.
     const name = headers.name(i).toLowerCase();
-    if (DROPPED.has(name)) continue;
+    if (CONNECTION_SPECIFIC.has(name)) continue;
     if (name === "content-length") {
       if (skipLength) continue;
       seen |= HAS_LENGTH;
@@ -47,7 +31,7 @@ function appendFields(fields: string[], headers: HeaderMap, skipLength: boolean)
     const value = headers.value(i);
     // Checked before encoding: the HPACK encoder adds fields to its table as it goes, so a field that fails
     // halfway through a block would leave our table out of step with the client's (a COMPRESSION_ERROR later).
-    if (name.length === 0 || BAD_VALUE.test(name) || BAD_VALUE.test(value)) {
+    if (name.length === 0 || unsendable(name) || unsendable(value)) {
       throw new InvalidOutgoingHeaderError(name, "HTTP/2 cannot carry this field");
     }
     fields.push(name, value);
@@ -70,58 +54,12 @@ export function responseFields(response: Response, noContent: boolean): string[]
   return fields;
 }
 
-function cancel(body: Body): void {
-  // A buffered body may be a constant served again: only stop producers.
-  if (body.bytesIfBuffered() === undefined) body.cancel();
-}
-
 /**
- * Writes `response` on `stream`: HEADERS, then the body as DATA honouring flow control (each chunk is pulled from
- * the body only once the previous one is framed, so a slow client back-pressures the handler), then trailers
- * if the body has any. Resolves when done or when the stream died; rejects if the body fails (the caller resets).
+ * Writes `response` on `stream`: HEADERS, then the body as DATA honouring flow control, then trailers if the
+ * body has any (see {@link writeMessage}). Resolves when done or when the stream died; rejects if the body fails
+ * (the caller resets).
  */
-export async function writeResponse(
-  sink: ResponseSink,
-  stream: ServerStream,
-  response: Response,
-): Promise<void> {
-  const body = response.body;
+export function writeResponse(sink: ResponseSink, stream: ServerStream, response: Response): Promise<void> {
   const noContent = hasNoContent(stream.method, response.status);
-  const fields = responseFields(response, noContent);
-  if (noContent) {
-    cancel(body);
-    sink.sendHeaders(stream, fields, true);
-    return;
-  }
-  const buffered = body.bytesIfBuffered();
-  if (buffered !== undefined && body.trailers === undefined) {
-    if (buffered.byteLength === 0) {
-      sink.sendHeaders(stream, fields, true);
-      return;
-    }
-    if (!sink.sendHeaders(stream, fields, false)) return;
-    await sink.sendData(stream, buffered, true);
-    return;
-  }
-  if (!sink.sendHeaders(stream, fields, false)) {
-    cancel(body);
-    return;
-  }
-  for await (const chunk of body) {
-    if (chunk.byteLength === 0) continue;
-    if (!(await sink.sendData(stream, chunk, false))) {
-      cancel(body);
-      return;
-    }
-  }
-  const trailers = body.trailers;
-  if (trailers !== undefined && trailers.count > 0) {
-    const trailerFields: string[] = [];
-    appendFields(trailerFields, trailers, true);
-    // Trailers go after every DATA frame: wait for the queue to empty, then send them with END_STREAM.
-    if (!(await sink.sendData(stream, EMPTY, false))) return;
-    sink.sendHeaders(stream, trailerFields, true);
-    return;
-  }
-  await sink.sendData(stream, EMPTY, true);
+  return writeMessage(sink, stream, responseFields(response, noContent), response.body, noContent);
 }

@@ -45,7 +45,8 @@ export class RawClient {
   #waiters: (() => void)[] = [];
   readonly #reader: FrameReader;
 
-  constructor(conn: Conn, read = true) {
+  /** `expect`: what the other end opens with: a server's SETTINGS, or (for a raw server) the client preface. */
+  constructor(conn: Conn, read = true, expect: "server" | "client" = "server") {
     this.conn = conn;
     this.#reader = new FrameReader(
       new HeaderBlockAssembler({
@@ -54,7 +55,7 @@ export class RawClient {
           this.readError = e;
         },
       }),
-      { preface: "server", maxFrameSize: 16_777_215 },
+      { preface: expect, maxFrameSize: 16_777_215 },
     );
     if (read) this.startReading();
     conn.stream.on("end", () => {
