@@ -59,7 +59,12 @@ export function responseFields(response: Response, noContent: boolean): string[]
  * body has any (see {@link writeMessage}). Resolves when done or when the stream died; rejects if the body fails
  * (the caller resets).
  */
-export function writeResponse(sink: ResponseSink, stream: ServerStream, response: Response): Promise<void> {
+export async function writeResponse(
+  sink: ResponseSink,
+  stream: ServerStream,
+  response: Response,
+): Promise<void> {
+  // async: a field HTTP/2 cannot carry (responseFields throws) must reject, not throw into the caller.
   const noContent = hasNoContent(stream.method, response.status);
   return writeMessage(sink, stream, responseFields(response, noContent), response.body, noContent);
 }
