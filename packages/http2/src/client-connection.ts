@@ -825,15 +825,14 @@ export class Http2ClientConnection implements ClientConnection, FrameHandler, Cl
     const reject = this.#readyReject;
     this.#readyResolve = undefined;
     this.#readyReject = undefined;
+    // The factory rejects with what went wrong (a timeout, a bad preface), else with "closed".
     reject?.(
-      new Http2ConnectionClosedError(
-        "the HTTP/2 connection closed before the server's SETTINGS",
-        false,
-        false,
-        {
-          cause: this.#reason,
-        },
-      ),
+      this.#reason ??
+        new Http2ConnectionClosedError(
+          "the HTTP/2 connection closed before the server's SETTINGS",
+          false,
+          false,
+        ),
     );
     this.#listener?.onClose(this);
   }
