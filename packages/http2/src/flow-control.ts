@@ -38,6 +38,8 @@ export class SendWindow {
 export class ReceiveWindow {
   /** Bytes the peer may still send before it must wait. */
   available: number;
+  /** The initial window the peer counts this stream from (its view of our SETTINGS_INITIAL_WINDOW_SIZE). */
+  #initial: number;
   /** The window we aim to keep open. */
   #target: number;
   /** Consumed bytes not yet returned with a WINDOW_UPDATE. */
@@ -45,6 +47,7 @@ export class ReceiveWindow {
 
   constructor(initial: number, target: number = initial) {
     this.available = initial;
+    this.#initial = initial;
     this.#target = target;
   }
 
@@ -65,9 +68,13 @@ export class ReceiveWindow {
     return increment;
   }
 
-  /** Our SETTINGS_INITIAL_WINDOW_SIZE took effect (the peer ACKed it): the window moves by the difference. */
-  retarget(target: number): void {
-    this.available += target - this.#target;
-    this.#target = target;
+  /**
+   * Our SETTINGS_INITIAL_WINDOW_SIZE took effect (the peer ACKed it): the peer moved the window of this stream by
+   * the difference between the new initial size and the one it counted from (RFC 9113 6.9.2), so we do too.
+   */
+  retarget(initial: number): void {
+    this.available += initial - this.#initial;
+    this.#initial = initial;
+    this.#target = initial;
   }
 }
