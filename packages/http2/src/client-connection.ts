@@ -113,8 +113,6 @@ export class Http2ClientConnection implements ClientConnection, FrameHandler, Cl
   readonly #local: Http2Settings;
   readonly #scheme: string;
   #peer: Http2Settings = DEFAULT_SETTINGS;
-  /** The stream window the server sends with: the default until it ACKs our SETTINGS. */
-  #recvInitial = DEFAULT_WINDOW;
   #nextId = 1;
   /** Exchanges completed: a connection that served some is "reused" (see staleConnection). */
   #completed = 0;
@@ -267,7 +265,8 @@ export class Http2ClientConnection implements ClientConnection, FrameHandler, Cl
       id,
       request,
       this.#peer.initialWindowSize,
-      this.#recvInitial,
+      // The server read our SETTINGS before this stream's HEADERS (they went first on the wire), so it counts
+      // every stream we open from our INITIAL_WINDOW_SIZE, acknowledged or not.
       this.#local.initialWindowSize,
     );
     const promise = new Promise<Response>((resolve, reject) => {
@@ -579,13 +578,7 @@ export class Http2ClientConnection implements ClientConnection, FrameHandler, Cl
       if (this.#settingsTimer !== undefined) {
         clearTimeout(this.#settingsTimer);
         this.#settingsTimer = undefined;
-        const local = this.#local;
-        this.#decoder.setMaxTableSize(local.headerTableSize);
-        const target = local.initialWindowSize;
-        if (target !== this.#recvInitial) {
-          for (const stream of this.#streams.values()) stream.recvWindow.retarget(target);
-          this.#recvInitial = target;
-        }
+        this.#decoder.setMaxTableSize(this.#local.headerTableSize);
       }
       return;
     }

@@ -57,14 +57,13 @@ export class ClientStream implements OutboundStream, BodyChannelListener {
     request: Request,
     sendWindow: number,
     recvWindow: number,
-    recvTarget: number,
   ) {
     this.#owner = owner;
     this.id = id;
     this.request = request;
     this.head = request.method === "HEAD";
     this.sendWindow = new SendWindow(sendWindow);
-    this.recvWindow = new ReceiveWindow(recvWindow, recvTarget);
+    this.recvWindow = new ReceiveWindow(recvWindow);
   }
 
   /** The exchange failed: the pending promise rejects, the response body errors, pending output is dropped. */

@@ -3,9 +3,10 @@ import type { Request } from "../request.js";
 import type { Response } from "../response.js";
 import type { ClientConnection, ClientConnectionListener } from "./client-connection.js";
 import { PoolClosedError, PoolQueueFullError } from "./errors.js";
+import type { PoolRoute } from "./pool.js";
 
 /** What an {@link AuthorityPool} needs from the pool that owns it. */
-export interface PoolOwner<R> {
+export interface PoolOwner<R extends PoolRoute> {
   readonly maxConnections: number;
   readonly maxIdle: number;
   readonly maxWaiters: number;
@@ -57,7 +58,7 @@ class Waiter {
  * so a busy client keeps few connections warm and the idle ones age out), the connects in progress, and a
  * bounded FIFO queue of requests waiting for a connection. It listens to its connections' availability.
  */
-export class AuthorityPool<R> implements ClientConnectionListener {
+export class AuthorityPool<R extends PoolRoute> implements ClientConnectionListener {
   readonly key: string;
   readonly route: R;
   readonly #owner: PoolOwner<R>;
@@ -65,6 +66,8 @@ export class AuthorityPool<R> implements ClientConnectionListener {
   readonly #available: Entry[] = [];
   readonly #waiters: Waiter[] = [];
   #connecting = 0;
+  /** A connection of this authority turned out to take one request at a time (HTTP/1): grow freely. */
+  #single = false;
 
   constructor(key: string, route: R, owner: PoolOwner<R>) {
     this.key = key;
@@ -146,11 +149,14 @@ export class AuthorityPool<R> implements ClientConnectionListener {
   /** Open connections while waiters outnumber the connects in progress and the limit allows. */
   #grow(): void {
     const owner = this.#owner;
+    // A multiplexed route opens one connection at a time; it opens another only when the open ones are full.
+    const oneAtATime = this.route.multiplexed === true && !this.#single;
     while (
       this.#waiters.length > this.#connecting &&
       this.#entries.size + this.#connecting < owner.maxConnections &&
       !owner.signal.aborted
     ) {
+      if (oneAtATime && this.#connecting > 0) break;
       this.#connecting++;
       owner.open(this.route, this, owner.signal).then(this.#onOpen, this.#onOpenFailed);
     }
@@ -170,7 +176,10 @@ export class AuthorityPool<R> implements ClientConnectionListener {
       return;
     }
     this.#entries.set(connection, new Entry(connection));
+    if (connection.capacity <= 1) this.#single = true;
     this.onAvailable(connection);
+    // Waiters the new connection could not take (a full HTTP/2 connection) need another one.
+    if (this.#waiters.length > 0) this.#grow();
   };
 
   readonly #onOpenFailed = (error: unknown): void => {

@@ -39,6 +39,8 @@ export interface HttpConnectionSourceOptions {
   readonly tls?: Layer<ConnectRequest, Conn> | undefined;
   readonly proxy?: ProxyConfig | undefined;
   readonly connectTunnel?: ProxyTunnelFactory | undefined;
+  /** Speak HTTP/2 on cleartext `http://` connections without negotiation (h2c with prior knowledge). */
+  readonly http2PriorKnowledge?: boolean | undefined;
 }
 
 /**
@@ -56,6 +58,7 @@ export interface HttpConnectionSourceOptions {
 export class HttpConnectionSource {
   readonly #http1: ClientConnectionFactory;
   readonly #http2: ClientConnectionFactory | undefined;
+  readonly #priorKnowledge: boolean;
   readonly #proxy: ProxyConfig | undefined;
   readonly #plain: Service<ConnectRequest, Conn>;
   readonly #secure: Service<ConnectRequest, Conn> | undefined;
@@ -65,6 +68,12 @@ export class HttpConnectionSource {
   constructor(options: HttpConnectionSourceOptions) {
     this.#http1 = options.http1;
     this.#http2 = options.http2;
+    this.#priorKnowledge = options.http2PriorKnowledge === true;
+    if (this.#priorKnowledge && options.http2 === undefined) {
+      throw new ClientConfigError(
+        "http2PriorKnowledge needs the http2 protocol (clientConnection from @tessera/http2)",
+      );
+    }
     const proxy = options.proxy;
     this.#proxy = proxy;
     const { connector, tls } = options;
@@ -110,12 +119,26 @@ export class HttpConnectionSource {
     }
     const target: Authority = { host: uri.host!, port: uri.port! };
     const proxy = this.#proxy;
+    // HTTP/2 is possible when TLS may negotiate it, or on cleartext with prior knowledge (not to a forward proxy).
+    const multiplexed = this.#http2 !== undefined && (scheme === "https" || this.#priorKnowledge);
     if (proxy === undefined)
-      return { key: `${scheme}://${formatAuthority(target)}`, scheme, target, proxy: undefined };
+      return { key: `${scheme}://${formatAuthority(target)}`, scheme, target, proxy: undefined, multiplexed };
     if (scheme === "http" && !proxy.tunnel) {
-      return { key: `forward://${formatAuthority(proxy.authority)}`, scheme, target, proxy: "forward" };
+      return {
+        key: `forward://${formatAuthority(proxy.authority)}`,
+        scheme,
+        target,
+        proxy: "forward",
+        multiplexed: false,
+      };
     }
-    return { key: `tunnel+${scheme}://${formatAuthority(target)}`, scheme, target, proxy: "tunnel" };
+    return {
+      key: `tunnel+${scheme}://${formatAuthority(target)}`,
+      scheme,
+      target,
+      proxy: "tunnel",
+      multiplexed,
+    };
   }
 
   /** Open a connection for `route`: connect, then start HTTP/1.1 or HTTP/2 on it by ALPN. */
@@ -142,7 +165,8 @@ export class HttpConnectionSource {
       conn = await connector.serve(connectRequest(route.target, extensions));
     }
     const alpn = conn.extensions.get(Alpn);
-    const protocol = alpn === "h2" ? this.#http2 : this.#http1;
+    const h2 = alpn === "h2" || (route.multiplexed === true && route.scheme === "http");
+    const protocol = h2 ? this.#http2 : this.#http1;
     try {
       if (protocol === undefined) {
         throw new UnsupportedProtocolError(

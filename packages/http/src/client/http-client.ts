@@ -18,6 +18,11 @@ export interface HttpClientOptions {
   readonly http1: ClientConnectionFactory;
   /** The HTTP/2 protocol, used when TLS negotiates `h2`. Without it such a connection fails. */
   readonly http2?: ClientConnectionFactory;
+  /**
+   * Speak HTTP/2 on cleartext `http://` URLs without negotiation (h2c with prior knowledge, like curl's
+   * `--http2-prior-knowledge`); needs `http2`. Default false: cleartext is HTTP/1.1.
+   */
+  readonly http2PriorKnowledge?: boolean;
   /** How hosts (or the proxy) are reached. Default `tcpConnector()` from `@tessera/net`. */
   readonly connector?: Service<ConnectRequest, Conn>;
   /** A TLS connector layer for https URLs (e.g. from `@tessera/tls`). Without it, https fails. */
@@ -186,6 +191,7 @@ export function httpClient(options: HttpClientOptions): HttpClient {
     tls: options.tls,
     proxy,
     connectTunnel: options.connectTunnel,
+    http2PriorKnowledge: options.http2PriorKnowledge,
   });
   const pool = new ConnectionPool(source, options.pool);
   let service: Service<Request, Response> = pool;

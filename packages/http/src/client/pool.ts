@@ -10,6 +10,12 @@ import { canRetryOnNewConnection } from "./retry-safety.js";
 /** Where a request goes, as far as the pool is concerned: requests with the same `key` share connections. */
 export interface PoolRoute {
   readonly key: string;
+  /**
+   * The route may be served by a multiplexed protocol (HTTP/2 by ALPN or prior knowledge). Until the first
+   * connection says otherwise, the pool opens one connection at a time for it: an HTTP/2 connection carries
+   * every waiting request, so a burst must not open one connection per request.
+   */
+  readonly multiplexed?: boolean;
 }
 
 /**
