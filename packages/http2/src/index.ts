@@ -92,7 +92,7 @@ export {
   startsWithPreface,
 } from "./preface.js";
 export type { PseudoHeader } from "./request-fields.js";
-export { DEFAULT_PSEUDO_HEADER_ORDER } from "./request-fields.js";
+export { DEFAULT_PSEUDO_HEADER_ORDER, requestFields } from "./request-fields.js";
 export type { RequestHead } from "./request-headers.js";
 export { parseRequestHead, parseTrailers } from "./request-headers.js";
 export type { ResponseHead } from "./response-head.js";

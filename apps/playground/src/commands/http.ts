@@ -1,12 +1,17 @@
 import { appendSignal, Extensions } from "@tessera/core";
 import { type HttpClient, httpClient, type ProxyOptions, Request, type Response } from "@tessera/http";
 import { clientConnection, httpConnect, RequestHeadBuilder } from "@tessera/http1";
+import {
+  DEFAULT_PSEUDO_HEADER_ORDER,
+  clientConnection as http2Connection,
+  requestFields,
+} from "@tessera/http2";
 import { intOption, parseArgs, UsageError } from "../args.js";
 import type { Io } from "../io.js";
 
 export const httpHelp = `tessera http URL [options]
 
-A curl-like HTTP/1.1 client on Tessera's own client (connection pool, HTTP/1.1 written and parsed in
+A curl-like HTTP client on Tessera's own client (connection pool, HTTP/1.1 and HTTP/2 written and parsed in
 TypeScript): sends one request and prints the status line, the response headers as the server wrote them
 (casing and order kept), a blank line and the body, on stdout.
 
@@ -16,6 +21,9 @@ TypeScript): sends one request and prints the status line, the response headers 
   --proxy URL             go through an HTTP proxy: http://[user:password@]host[:port]
                           (plain http is sent to it in absolute form; add --proxy-tunnel for CONNECT)
   --proxy-tunnel          reach the target through an HTTP CONNECT tunnel at the proxy
+  --http2                 offer HTTP/2 (used when TLS negotiates h2; cleartext stays HTTP/1.1, as the h2c
+                          upgrade is deprecated by RFC 9113: use --http2-prior-knowledge)
+  --http2-prior-knowledge speak HTTP/2 on http:// URLs without negotiation (h2c)
   --timeout MS            give up after this long [30000]
   -v, --verbose           also print the request line and headers (as sent) to stderr, "> " first
   -h, --help              this help`;
@@ -26,6 +34,8 @@ const spec = {
   data: { type: "string", short: "d" },
   proxy: { type: "string" },
   "proxy-tunnel": { type: "boolean" },
+  http2: { type: "boolean" },
+  "http2-prior-knowledge": { type: "boolean" },
   timeout: { type: "string" },
   verbose: { type: "boolean", short: "v" },
   help: { type: "boolean", short: "h" },
@@ -84,9 +94,24 @@ export async function httpCommand(argv: readonly string[], io: Io): Promise<unde
   } catch (error) {
     throw new UsageError((error as Error).message);
   }
-  const client: HttpClient = httpClient({ http1: clientConnection, connectTunnel: httpConnect, proxy });
+  const priorKnowledge = args["http2-prior-knowledge"] === true;
+  const http2 = priorKnowledge || args.http2 === true;
+  if (priorKnowledge && proxy !== undefined && !proxy.tunnel) {
+    throw new UsageError("--http2-prior-knowledge cannot go through a forward proxy: add --proxy-tunnel");
+  }
+  const client: HttpClient = httpClient({
+    http1: clientConnection,
+    ...(http2 ? { http2: http2Connection, http2PriorKnowledge: priorKnowledge } : {}),
+    connectTunnel: httpConnect,
+    proxy,
+  });
   try {
-    if (args.verbose) {
+    if (args.verbose && priorKnowledge && request.uri.scheme === "http") {
+      // The fields exactly as the HTTP/2 connection encodes them (same function).
+      const fields = requestFields(request, DEFAULT_PSEUDO_HEADER_ORDER, "http", request.body.length);
+      for (let i = 0; i < fields.length; i += 2) io.err(`> ${fields[i]}: ${fields[i + 1]}`);
+      io.err(">");
+    } else if (args.verbose) {
       // The head exactly as the connection writes it (same builder), proxy credentials aside.
       const absolute = proxy !== undefined && !proxy.tunnel && request.uri.scheme === "http";
       const head = new RequestHeadBuilder().build(request, absolute, request.body.length);
@@ -94,7 +119,9 @@ export async function httpCommand(argv: readonly string[], io: Io): Promise<unde
       io.err(">");
     }
     const response: Response = await client.serve(request);
-    io.out(`${response.version} ${response.status} ${response.reasonPhrase}`.trimEnd());
+    // HTTP/2 has no reason phrase on the wire (curl prints "HTTP/2 200" too).
+    const reason = response.version === "HTTP/2" ? "" : response.reasonPhrase;
+    io.out(`${response.version} ${response.status} ${reason}`.trimEnd());
     for (const [name, value] of response.headers) io.out(`${name}: ${value}`);
     io.out("");
     printBody(io, await response.body.text({ limit: Number.POSITIVE_INFINITY }));
