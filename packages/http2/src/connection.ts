@@ -20,6 +20,7 @@ import {
   Http2StreamClosedError,
   Http2StreamResetError,
 } from "./errors.js";
+import { FingerprintRecorder, Http2FingerprintKey } from "./fingerprint.js";
 import { FloodGuard } from "./flood-guard.js";
 import { ReceiveWindow, SendWindow } from "./flow-control.js";
 import { FrameReader } from "./frame-reader.js";
@@ -111,6 +112,8 @@ export class Http2ServerConnection implements FrameHandler, StreamOwner, Respons
   #closed = false;
   #cleaned = false;
   #unsubscribe: (() => void)[] = [];
+  /** Records the client's early frames until its first request (then dropped): the HTTP/2 fingerprint. */
+  #fingerprint: FingerprintRecorder | undefined = new FingerprintRecorder();
 
   constructor(conn: Conn, shared: Http2ServerShared, done: () => void) {
     this.#conn = conn;
@@ -208,6 +211,8 @@ export class Http2ServerConnection implements FrameHandler, StreamOwner, Respons
           break;
         case FrameType.PRIORITY:
           // RFC 9113 5.3.2: parsed (the reader checked it) and ignored; allowed in any state, opens nothing.
+          // Only the fingerprint looks at the ones that come before the first request.
+          this.#fingerprint?.priority(frame.streamId, frame.exclusive, frame.dependency, frame.weight);
           break;
         case FrameType.RST_STREAM:
           this.#onRstStream(frame);
@@ -325,6 +330,12 @@ export class Http2ServerConnection implements FrameHandler, StreamOwner, Respons
       // The decoder read the whole block (HPACK state intact): answer 431 as HTTP/1.1 would (RFC 9113 8.1).
       this.#refuseTooLarge(id, frame.endStream);
       return;
+    }
+    const fingerprint = this.#fingerprint;
+    if (fingerprint !== undefined) {
+      // The first request completes the fingerprint; it goes on the connection, so every request sees it.
+      this.#fingerprint = undefined;
+      this.#conn.extensions.insertLazy(Http2FingerprintKey, fingerprint.finish(list));
     }
     if (this.#goawayId >= 0 && id > this.#goawayId) return; // after our final GOAWAY: ignored (RFC 9113 6.8)
     // Handlers still running count too: a reset frees the stream slot at once, but a handler that ignores its
@@ -482,6 +493,7 @@ export class Http2ServerConnection implements FrameHandler, StreamOwner, Respons
       }
       return;
     }
+    this.#fingerprint?.settings(frame.settings);
     const before = this.#peer;
     const after = applySettings(before, frame.settings);
     this.#peer = after;
@@ -510,6 +522,7 @@ export class Http2ServerConnection implements FrameHandler, StreamOwner, Respons
     const id = frame.streamId;
     const increment = frame.windowIncrement;
     if (id === 0) {
+      this.#fingerprint?.windowUpdate(increment);
       this.#connSend.increase(increment, "connection", 0);
     } else {
       if (id > this.#lastStreamId)

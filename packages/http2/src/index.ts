@@ -48,6 +48,8 @@ export {
   InvalidOutgoingFrameError,
   InvalidOutgoingHeaderError,
 } from "./errors.js";
+export type { FingerprintPriority, Http2Fingerprint } from "./fingerprint.js";
+export { akamaiFingerprint, Http2FingerprintKey } from "./fingerprint.js";
 export { FloodGuard } from "./flood-guard.js";
 export { ReceiveWindow, SendWindow } from "./flow-control.js";
 export type { FrameReaderOptions } from "./frame-reader.js";
