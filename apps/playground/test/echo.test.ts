@@ -1,4 +1,5 @@
 import { execFile } from "node:child_process";
+import { createHash } from "node:crypto";
 import net from "node:net";
 import { promisify } from "node:util";
 import { afterEach, describe, expect, it } from "vitest";
@@ -123,8 +124,13 @@ describe("tessera echo over HTTP/2 (same port)", () => {
     const doc = JSON.parse(h2.stdout) as EchoDocument;
     expect([doc.method, doc.target, doc.version, doc.bodySize]).toEqual(["POST", "/two?x=1", "HTTP/2", 3]);
     expect(doc.headers).toContainEqual(["x-two", "yes"]);
+    // curl (nghttp2) sends :method, :path, :scheme, :authority, and a connection WINDOW_UPDATE.
+    const fp = doc.http2!.fingerprint;
+    expect(fp).toMatch(/^(\d+:\d+)(;\d+:\d+)*\|\d+\|0\|m,p,s,a$/);
+    expect(doc.http2!.hash).toBe(createHash("md5").update(fp).digest("hex"));
     const h1 = JSON.parse((await curl(`${base}/one`)).stdout) as EchoDocument;
     expect(h1.version).toBe("HTTP/1.1");
+    expect(h1.http2).toBeUndefined();
   });
 });
 

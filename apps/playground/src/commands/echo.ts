@@ -1,7 +1,7 @@
 import { type Service, service } from "@tessera/core";
 import { autoServer, type Request, Response } from "@tessera/http";
 import { HeaderTimeoutError, Http1ParseError, type ServerOptions, server } from "@tessera/http1";
-import { server as http2Server } from "@tessera/http2";
+import { Http2FingerprintKey, server as http2Server } from "@tessera/http2";
 import { type Conn, formatSocketAddress, PeerAddr } from "@tessera/net";
 import type { Logger } from "pino";
 import { intOption, type OptionSpec, type Parsed, parseArgs } from "../args.js";
@@ -45,7 +45,7 @@ export const echoHelp = `tessera echo [options]
 
 An HTTP echo server, HTTP/1.1 and HTTP/2 (h2c with prior knowledge) on the same port: every request gets 200 and a JSON document describing it: method, target, version,
 the headers as [name, value] pairs in the order and casing they arrived, the body's size in bytes (read and
-counted, not kept), and the peer's address.
+counted, not kept), the peer's address, and for HTTP/2 the client's Akamai fingerprint (S|WU|P|PS) and its MD5.
 
 ${httpServerOptionsHelp}
 
@@ -62,6 +62,8 @@ export interface EchoDocument {
   readonly headers: [string, string][];
   readonly bodySize: number;
   readonly peer: string | null;
+  /** HTTP/2 only: the client's Akamai fingerprint (`S|WU|P|PS`) and its MD5. */
+  readonly http2?: { readonly fingerprint: string; readonly hash: string };
 }
 
 /** Describe the request as JSON (the body is read to count it, chunk by chunk, never held whole). */
@@ -69,6 +71,7 @@ export const echoHandler: Service<Request, Response> = service(async (req: Reque
   let bodySize = 0;
   for await (const chunk of req.body) bodySize += chunk.byteLength;
   const peer = req.extensions.get(PeerAddr);
+  const fingerprint = req.extensions.get(Http2FingerprintKey);
   const document: EchoDocument = {
     method: req.method,
     target: req.target,
@@ -76,6 +79,9 @@ export const echoHandler: Service<Request, Response> = service(async (req: Reque
     headers: req.headers.toJSON(),
     bodySize,
     peer: peer === undefined ? null : formatSocketAddress(peer),
+    ...(fingerprint === undefined
+      ? {}
+      : { http2: { fingerprint: fingerprint.akamai, hash: fingerprint.hash } }),
   };
   return Response.json(document, { request: req });
 });
