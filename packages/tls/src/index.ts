@@ -1,0 +1,21 @@
+export type { ClientHello, ClientHelloLimits, ClientHelloRead, HelloExtension } from "./client-hello.js";
+export {
+  DEFAULT_MAX_CLIENT_HELLO,
+  ExtensionType,
+  parseClientHelloMessage,
+  readClientHello,
+} from "./client-hello.js";
+export type { ClientHelloErrorReason } from "./errors.js";
+export {
+  CertificateVerificationError,
+  ClientHelloError,
+  NoCertificateError,
+  TlsConfigError,
+  TlsHandshakeError,
+  TlsHandshakeTimeoutError,
+} from "./errors.js";
+export { isGrease } from "./grease.js";
+export type { Ja3 } from "./ja3.js";
+export { ja3 } from "./ja3.js";
+export type { Ja4, Ja4Transport } from "./ja4.js";
+export { ja4 } from "./ja4.js";
