@@ -1,0 +1,101 @@
+import { promises as dns } from "node:dns";
+import { BlockList } from "node:net";
+import type { Service } from "@tessera/core";
+import { type Authority, type Conn, ipFamily, type Lookup } from "@tessera/net";
+import type { CommandName } from "./constants.js";
+import { Socks5NotAllowedError } from "./errors.js";
+
+/** What a policy is asked about: one target of one command (or of one UDP datagram) from one client. */
+export interface Socks5PolicyRequest {
+  /** `"udp"` for each destination of a relayed datagram. */
+  readonly command: CommandName | "udp";
+  /** The target as the client named it (for BIND: the host it expects a connection from). */
+  readonly target: Authority;
+  /** The client's connection (its extensions carry the peer address and, after auth, `Socks5Username`). */
+  readonly conn: Conn;
+}
+
+/** Decides whether a target is allowed: true allows, false (or a Socks5NotAllowedError) answers reply 02. */
+export type Socks5Policy = Service<Socks5PolicyRequest, boolean>;
+
+// Loopback, private, link-local, carrier-grade NAT, unspecified, multicast and the other special-purpose
+// ranges (RFC 6890): a proxy reachable by others must not become a way into the network it stands in.
+const special = new BlockList();
+for (const [net, prefix] of [
+  ["0.0.0.0", 8],
+  ["10.0.0.0", 8],
+  ["100.64.0.0", 10],
+  ["127.0.0.0", 8],
+  ["169.254.0.0", 16],
+  ["172.16.0.0", 12],
+  ["192.0.0.0", 24],
+  ["192.168.0.0", 16],
+  ["198.18.0.0", 15],
+  ["224.0.0.0", 3],
+] as const) {
+  special.addSubnet(net, prefix, "ipv4");
+}
+for (const [net, prefix] of [
+  ["::", 127],
+  ["::ffff:0:0", 96],
+  ["64:ff9b::", 96],
+  ["fc00::", 7],
+  ["fe80::", 10],
+  ["ff00::", 8],
+] as const) {
+  special.addSubnet(net, prefix, "ipv6");
+}
+
+/**
+ * True for an IP literal that is not loopback, private, link-local, unspecified, multicast or another
+ * special-purpose address; false for those and for anything that is not an IP literal. IPv4-mapped IPv6 is
+ * judged by its IPv4 address.
+ *
+ * @example
+ * ```ts
+ * isPublicAddress("192.168.1.1"); // false
+ * isPublicAddress("::ffff:127.0.0.1"); // false
+ * isPublicAddress("93.184.216.34"); // true
+ * ```
+ */
+export function isPublicAddress(ip: string): boolean {
+  const family = ipFamily(ip);
+  if (family === 0) return false;
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(ip);
+  if (mapped !== null) return !special.check(mapped[1]!, "ipv4");
+  return !special.check(ip, family === 4 ? "ipv4" : "ipv6");
+}
+
+const systemLookup: Lookup = async (hostname) => {
+  const found = await dns.lookup(hostname, { all: true });
+  return found.map((entry) => ({ address: entry.address, family: entry.family === 6 ? 6 : 4 }));
+};
+
+/**
+ * A lookup (for `tcpConnector({ lookup })` and the server's UDP relay) that keeps only public addresses
+ * ({@link isPublicAddress}) and fails with a {@link Socks5NotAllowedError} (reply 02) when a name has no
+ * other: a name that resolves to 127.0.0.1 cannot get around a policy that refuses loopback literals.
+ */
+export function publicAddressLookup(lookup: Lookup = systemLookup): Lookup {
+  return async (hostname) => {
+    const all = await lookup(hostname);
+    const allowed = all.filter((entry) => isPublicAddress(entry.address));
+    if (allowed.length === 0 && all.length > 0) {
+      throw new Socks5NotAllowedError(`${hostname} resolves only to private or special-purpose addresses`);
+    }
+    return allowed;
+  };
+}
+
+/**
+ * A policy that refuses IP-literal targets that are not public (see {@link isPublicAddress}). Names pass: pair
+ * it with {@link publicAddressLookup} so what they resolve to is checked too.
+ */
+export function publicTargetsOnly(): Socks5Policy {
+  return {
+    serve: (request) =>
+      Promise.resolve(ipFamily(request.target.host) === 0 || isPublicAddress(request.target.host)),
+  };
+}
+
+export { systemLookup };

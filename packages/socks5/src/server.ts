@@ -1,0 +1,250 @@
+import type { Duplex } from "node:stream";
+import {
+  isTesseraError,
+  raceAbort,
+  type Service,
+  ShutdownError,
+  signalOf,
+  TimeoutError,
+  withTimeout,
+} from "@tessera/core";
+import {
+  type Authority,
+  type Conn,
+  type ConnectRequest,
+  connectRequest,
+  Draining,
+  forward,
+  LocalAddr,
+  type Lookup,
+  conn as makeConn,
+  tcpConnector,
+} from "@tessera/net";
+import { UNSPECIFIED } from "./address.js";
+import type { Socks5Authenticator } from "./authenticator.js";
+import { serveBind } from "./bind.js";
+import { closeWith } from "./close.js";
+import {
+  answered,
+  type CommandContext,
+  isAnswered,
+  type ServerSettings,
+  successReply,
+} from "./command-context.js";
+import { type CommandName, commandName, Method } from "./constants.js";
+import {
+  Socks5AuthError,
+  Socks5CommandNotSupportedError,
+  Socks5HandshakeTimeoutError,
+  Socks5NoAcceptableMethodError,
+  Socks5NotAllowedError,
+  Socks5ProtocolError,
+} from "./errors.js";
+import { Socks5Request, Socks5Username } from "./keys.js";
+import { readMessage } from "./message-reader.js";
+import { type Socks5Policy, systemLookup } from "./policy.js";
+import { replyCodeFor } from "./reply-code.js";
+import { serveUdpAssociate } from "./udp-relay.js";
+import {
+  encodeAuthStatus,
+  encodeMessage,
+  encodeMethodSelection,
+  parseCredentials,
+  parseGreeting,
+  parseMessage,
+} from "./wire.js";
+
+export interface Socks5ServerOptions {
+  /**
+   * Username/password authentication (RFC 1929). When given, clients must authenticate (method 02) unless
+   * `allowNoAuth` is also true; without it, clients connect without authentication (method 00).
+   */
+  readonly authenticate?: Socks5Authenticator;
+  /** Accept clients that offer no authentication. Default: true without `authenticate`, false with it. */
+  readonly allowNoAuth?: boolean;
+  /**
+   * The egress of CONNECT: any connector (TCP by default, with a 10 s timeout), so the server can chain to
+   * another proxy or hand the tunnel to an inspection stack. The request forks the client's extensions, so a
+   * client that goes away cancels the connect.
+   */
+  readonly connector?: Service<ConnectRequest, Conn>;
+  /** Decides per target (CONNECT, BIND, each UDP destination). Default: everything is allowed. */
+  readonly policy?: Socks5Policy;
+  /** Which commands are served; a disabled one gets reply 07. Default: all three. */
+  readonly commands?: {
+    readonly connect?: boolean;
+    readonly bind?: boolean;
+    readonly udpAssociate?: boolean;
+  };
+  /** The greeting, authentication and request must all arrive within this many ms. Default 10 000. */
+  readonly handshakeTimeout?: number;
+  /** BIND: how long to wait for the incoming connection, in ms. Default 60 000. */
+  readonly bindTimeout?: number;
+  /**
+   * The address BIND listeners and UDP relays bind to. Default: the local address of the client's connection
+   * (the address the client reached the server on), else 127.0.0.1.
+   */
+  readonly bindHost?: string;
+  /** Resolves domain names in UDP datagrams. Default: `dns.lookup`. */
+  readonly lookup?: Lookup;
+  /** UDP ASSOCIATE: the number of destinations one association remembers (replies come only from them). */
+  readonly maxUdpDestinations?: number;
+}
+
+/**
+ * A SOCKS5 server (RFC 1928, RFC 1929) as a `Service<Conn, void>`: give it to a listener, or call it with any
+ * connection (a TLS one, an in-memory pair in a test, a connection sniffed by a multi-protocol port).
+ *
+ * - Method negotiation: no-auth and/or username/password through `authenticate`; method 0xFF and a close when
+ *   nothing offered is acceptable.
+ * - CONNECT through `connector`; BIND (a listener on `bindHost`, two replies); UDP ASSOCIATE (a UDP relay that
+ *   takes datagrams only from the client, drops fragments, and ends with the TCP connection).
+ * - Failures become reply codes (see {@link replyCodeFor}), then a clean close; the service rejects with the
+ *   typed error (e.g. `ConnectionRefusedError`, {@link Socks5AuthError}, {@link Socks5ProtocolError}).
+ * - Bytes a client sends right after its request (without waiting for the reply) are kept and forwarded.
+ * - The handshake is bounded by `handshakeTimeout`; a request read while the listener drains gets 01. Tunnels
+ *   end with the connection's signal (a forced shutdown resets them).
+ * - The connection's extensions get {@link Socks5Username} (after authentication) and {@link Socks5Request}.
+ *
+ * @example
+ * ```ts
+ * const server = socks5Server({ authenticate: staticCredentials({ alice: "s3cret" }) });
+ * const listener = await listen({ host: "127.0.0.1", port: 1080 }, server);
+ * ```
+ */
+export function socks5Server(options: Socks5ServerOptions = {}): Service<Conn, void> {
+  const commands = options.commands ?? {};
+  const enabled = new Set<CommandName>();
+  if (commands.connect !== false) enabled.add("connect");
+  if (commands.bind !== false) enabled.add("bind");
+  if (commands.udpAssociate !== false) enabled.add("udp-associate");
+  const settings: ServerSettings = {
+    authenticate: options.authenticate,
+    allowNoAuth: options.allowNoAuth ?? options.authenticate === undefined,
+    connector: options.connector ?? tcpConnector(),
+    policy: options.policy,
+    enabled,
+    handshakeTimeout: options.handshakeTimeout ?? 10_000,
+    bindTimeout: options.bindTimeout ?? 60_000,
+    bindHost: options.bindHost,
+    lookup: options.lookup ?? systemLookup,
+    maxUdpDestinations: options.maxUdpDestinations ?? 1_024,
+  };
+  return { serve: (conn: Conn) => serveConnection(conn, settings) };
+}
+
+/** Where in the handshake a failure happened: it decides what (if anything) the client is answered. */
+type Phase = "greeting" | "auth" | "request";
+
+async function serveConnection(conn: Conn, settings: ServerSettings): Promise<void> {
+  const handshake = withTimeout(signalOf(conn), settings.handshakeTimeout);
+  const signal = handshake.signal;
+  let stream: Duplex = conn.stream;
+  let phase: Phase = "greeting";
+  let command: number;
+  let target: Authority;
+  try {
+    const greeting = await readMessage(stream, parseGreeting, signal);
+    stream = greeting.stream;
+    const method = chooseMethod(greeting.value.methods, settings);
+    if (method === Method.NoAcceptable) {
+      await closeWith(stream, encodeMethodSelection(Method.NoAcceptable));
+      throw new Socks5NoAcceptableMethodError(greeting.value.methods);
+    }
+    stream.write(encodeMethodSelection(method));
+    if (method === Method.UsernamePassword) {
+      phase = "auth";
+      const credentials = await readMessage(stream, parseCredentials, signal);
+      stream = credentials.stream;
+      const { username, password } = credentials.value;
+      const ok = await raceAbort(settings.authenticate!.serve({ username, password, conn }), signal);
+      if (!ok) {
+        await closeWith(stream, encodeAuthStatus(0x01));
+        throw new Socks5AuthError(username);
+      }
+      stream.write(encodeAuthStatus(0x00));
+      conn.extensions.insert(Socks5Username, username);
+    }
+    phase = "request";
+    const request = await readMessage(stream, parseMessage, signal);
+    stream = request.stream;
+    command = request.value.code;
+    target = { host: request.value.address.host, port: request.value.address.port };
+  } catch (error) {
+    const typed =
+      signal.aborted && signal.reason instanceof TimeoutError && !signalOf(conn).aborted
+        ? new Socks5HandshakeTimeoutError(settings.handshakeTimeout)
+        : error;
+    await closeWith(stream, failureAnswer(phase, typed), 200);
+    throw typed;
+  } finally {
+    handshake.dispose();
+  }
+
+  const client = stream === conn.stream ? conn : makeConn(stream, conn.extensions);
+  try {
+    const name = commandName(command);
+    if (name === undefined || !settings.enabled.has(name)) throw new Socks5CommandNotSupportedError(command);
+    conn.extensions.insert(Socks5Request, { command: name, target });
+    if (conn.extensions.get(Draining)?.aborted === true) {
+      throw new ShutdownError("the server is shutting down");
+    }
+    if (settings.policy !== undefined) {
+      const allowed = await raceAbort(settings.policy.serve({ command: name, target, conn }), signalOf(conn));
+      if (!allowed)
+        throw new Socks5NotAllowedError(`${name} to ${target.host}:${target.port} is not allowed`);
+    }
+    const context: CommandContext = { client, target, settings };
+    if (name === "connect") await serveConnect(context);
+    else if (name === "bind") await serveBind(context);
+    else await serveUdpAssociate(context);
+  } catch (error) {
+    if (!isAnswered(error)) await closeWith(client.stream, encodeMessage(replyCodeFor(error), UNSPECIFIED));
+    throw error;
+  }
+}
+
+function chooseMethod(offered: readonly number[], settings: ServerSettings): number {
+  if (settings.authenticate !== undefined && offered.includes(Method.UsernamePassword)) {
+    return Method.UsernamePassword;
+  }
+  if (settings.allowNoAuth && offered.includes(Method.NoAuth)) return Method.NoAuth;
+  return Method.NoAcceptable;
+}
+
+/** The last bytes for a failure during the handshake: nothing before a method was chosen. */
+function failureAnswer(phase: Phase, error: unknown): Buffer | undefined {
+  if (
+    isTesseraError(error, Socks5NoAcceptableMethodError.code) ||
+    isTesseraError(error, Socks5AuthError.code)
+  ) {
+    return undefined; // answered already
+  }
+  if (phase === "auth") return encodeAuthStatus(0xff);
+  if (phase === "request") {
+    // A truncated request or one that timed out gets no reply: the client is gone or not speaking.
+    if (
+      isTesseraError(error, Socks5ProtocolError.code) &&
+      (error as Socks5ProtocolError).reason === "truncated"
+    ) {
+      return undefined;
+    }
+    return encodeMessage(replyCodeFor(error), UNSPECIFIED);
+  }
+  return undefined;
+}
+
+async function serveConnect({ client, target, settings }: CommandContext): Promise<void> {
+  const upstream = await settings.connector.serve(connectRequest(target, client.extensions.fork()));
+  const local = upstream.extensions.get(LocalAddr);
+  client.stream.write(
+    local !== undefined && local.family !== "unix"
+      ? successReply(local.host, local.port)
+      : successReply(undefined, undefined),
+  );
+  try {
+    await forward(client, upstream, { signal: signalOf(client) });
+  } catch (error) {
+    throw answered(error);
+  }
+}
