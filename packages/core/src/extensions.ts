@@ -27,10 +27,14 @@ export function key<T>(name: string): Key<T> {
 }
 
 // A value computed on first read (see `insertLazy`). A class, so `instanceof` tells it from any user value.
+// `make` is called with `arg`, so a caller with per-input state passes a shared function and the state instead of
+// making a closure per input.
 class Lazy {
-  readonly make: () => unknown;
-  constructor(make: () => unknown) {
+  readonly make: (arg: unknown) => unknown;
+  readonly arg: unknown;
+  constructor(make: (arg: unknown) => unknown, arg: unknown) {
     this.make = make;
+    this.arg = arg;
   }
 }
 
@@ -43,6 +47,18 @@ class History {
   }
 }
 
+// `own` plus one [symbol, value] pair, in a new array of exactly that size. `push` would grow the backing store
+// by ~16 spare slots (~130 bytes), held for the life of, say, an idle connection's extensions; lists are a few
+// keys long, so the copy costs less than the slack.
+function appendPair(own: unknown[], symbol: symbol, value: unknown): unknown[] {
+  const n = own.length;
+  const next = new Array<unknown>(n + 2);
+  for (let k = 0; k < n; k++) next[k] = own[k];
+  next[n] = symbol;
+  next[n + 1] = value;
+  return next;
+}
+
 // The newest value of the entry at `own[i]`, building a lazy value (once) and storing it back.
 function newest(own: unknown[], i: number): unknown {
   const entry = own[i];
@@ -51,12 +67,12 @@ function newest(own: unknown[], i: number): unknown {
     const last = values.length - 1;
     const value = values[last];
     if (!(value instanceof Lazy)) return value;
-    const made = value.make();
+    const made = value.make(value.arg);
     values[last] = made;
     return made;
   }
   if (!(entry instanceof Lazy)) return entry;
-  const made = entry.make();
+  const made = entry.make(entry.arg);
   own[i] = made;
   return made;
 }
@@ -105,7 +121,7 @@ export class Extensions {
       return this;
     }
     const i = find(own, key.symbol);
-    if (i < 0) own.push(key.symbol, value);
+    if (i < 0) this.#own = appendPair(own, key.symbol, value);
     else {
       const entry = own[i];
       if (entry instanceof History) entry.values.push(value);
@@ -117,10 +133,18 @@ export class Extensions {
   /**
    * Append a value that is computed on first read (`get`, `require`, `getAll`), once. For values that cost
    * something to build and that most inputs never read: a connection's addresses, its cancellation signal.
-   * `make` must not throw.
+   * `make` must not throw. It is called with `arg`: on a hot path, pass a shared function and the per-input state
+   * rather than a new closure per input (a closure costs more memory than the value it makes).
+   *
+   * @example
+   * ```ts
+   * ext.insertLazy(SignalKey, signalOf, entry); // signalOf(entry) on first read
+   * ```
    */
-  insertLazy<T>(key: Key<T>, make: () => T): this {
-    return this.insert(key, new Lazy(make) as T);
+  insertLazy<T>(key: Key<T>, make: () => T): this;
+  insertLazy<T, A>(key: Key<T>, make: (arg: A) => T, arg: A): this;
+  insertLazy<T, A>(key: Key<T>, make: (arg: A) => T, arg?: A): this {
+    return this.insert(key, new Lazy(make as (arg: unknown) => unknown, arg) as T);
   }
 
   /** The newest value for `key`, here or in a parent. */
@@ -171,7 +195,7 @@ export class Extensions {
     const values = entry.values;
     for (let k = 0; k < values.length; k++) {
       const value = values[k];
-      if (value instanceof Lazy) values[k] = value.make();
+      if (value instanceof Lazy) values[k] = value.make(value.arg);
     }
     return parents.concat(values as T[]);
   }

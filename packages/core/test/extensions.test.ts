@@ -146,6 +146,13 @@ describe("insertLazy", () => {
     expect(ext.getAll(Count)).toEqual([1, 2, 3]);
     expect(made).toBe(1);
   });
+
+  it("calls make with the argument given, so one shared function serves every input", () => {
+    const lengthOf = (s: { text: string }) => s.text.length;
+    const a = new Extensions().insertLazy(Count, lengthOf, { text: "abc" });
+    const b = new Extensions().insertLazy(Count, lengthOf, { text: "hello" });
+    expect([a.get(Count), b.get(Count)]).toEqual([3, 5]);
+  });
 });
 
 describe("Extensions storage", () => {
