@@ -40,7 +40,19 @@ export { forward, forwardService } from "./forward.js";
 export type { HappyEyeballsOptions, HappyEyeballsWinner, LookupAddress } from "./happy-eyeballs.js";
 export { happyEyeballs, interleaveAddresses } from "./happy-eyeballs.js";
 export type { InetSocketAddress, SocketAddress, UnixSocketAddress } from "./keys.js";
-export { Alpn, ConnectTarget, Draining, ForwardBytes, LocalAddr, PeerAddr, Sni } from "./keys.js";
+export {
+  Alpn,
+  ConnectTarget,
+  Draining,
+  ForwardBytes,
+  LocalAddr,
+  PeerAddr,
+  ProxiedClientAddr,
+  ProxiedDestAddr,
+  ProxyProtocolHeader,
+  ProxyProtocolSent,
+  Sni,
+} from "./keys.js";
 export { closeReason, connectionSignal } from "./lifetime.js";
 export type {
   Listener,
@@ -54,6 +66,7 @@ export type { MemoryConnPairOptions, MemoryPairOptions, MemoryStream } from "./m
 export { memoryConnPair, memoryPair } from "./memory-pair.js";
 export type { Peeked, PeekedConn, PeekOptions, PeekStatus } from "./peek.js";
 export { peek, peekConn } from "./peek.js";
+export * from "./proxy-protocol/index.js";
 export { rewind } from "./rewind-stream.js";
 export type { Sniffed, SniffedProtocol, SniffOptions } from "./sniff.js";
 export { detectProtocol, sniff } from "./sniff.js";

@@ -1,5 +1,6 @@
 import { type Key, key } from "@tessera/core";
 import type { Authority } from "./address.js";
+import type { ProxyHeader, ProxyHeaderInit } from "./proxy-protocol/header.js";
 
 /** An IP socket address. `host` is an IP literal without brackets; IPv4-mapped IPv6 is reported as IPv4. */
 export interface InetSocketAddress {
@@ -23,6 +24,12 @@ export interface ForwardBytes {
   readonly read: number;
   /** Bytes written to this connection (read from the other). */
   readonly written: number;
+}
+
+/** What a `proxyProtocolConnector` wrote: the version and the header's fields. */
+export interface ProxyProtocolSent {
+  readonly version: 1 | 2;
+  readonly header: ProxyHeaderInit;
 }
 
 // Keys are named "tessera.net.*" and made with the global symbol registry (core's `key`), so two copies of
@@ -53,3 +60,21 @@ export const Alpn: Key<string> = key<string>("tessera.net.Alpn");
 
 /** The server name (TLS SNI) the client asked for (server side) or sent (client side). Written by tls. */
 export const Sni: Key<string> = key<string>("tessera.net.Sni");
+
+/**
+ * The original client's address from a PROXY protocol header (written by the `proxyProtocol` server layer when
+ * the header carried addresses). `PeerAddr` stays the load balancer's address unless the layer is told to
+ * append the client there too (`appendPeerAddr`): see the layer's documentation for why.
+ */
+export const ProxiedClientAddr: Key<SocketAddress> = key<SocketAddress>("tessera.net.ProxiedClientAddr");
+
+/** The address the original client connected to (on the load balancer), from a PROXY protocol header. */
+export const ProxiedDestAddr: Key<SocketAddress> = key<SocketAddress>("tessera.net.ProxiedDestAddr");
+
+/** The whole PROXY protocol header a connection started with (TLVs included), LOCAL headers too. */
+export const ProxyProtocolHeader: Key<ProxyHeader> = key<ProxyHeader>("tessera.net.ProxyProtocolHeader");
+
+/** What the `proxyProtocolConnector` layer sent at the start of a connection it made. */
+export const ProxyProtocolSent: Key<ProxyProtocolSent> = key<ProxyProtocolSent>(
+  "tessera.net.ProxyProtocolSent",
+);
