@@ -242,11 +242,8 @@ export async function expectStreamError(client: RawClient, streamId: number, cod
 
 let pings = 0;
 
-/**
- * The frames sent so far were accepted (or ignored) as the rule requires: a PING sent now is answered with the
- * same data, and no GOAWAY and no RST_STREAM came before that answer.
- */
-export async function expectAlive(client: RawClient, allowResets = true): Promise<void> {
+/** Sends a PING and waits for its ACK; returns the index of the ACK in `client.frames`. */
+export async function pingRoundTrip(client: RawClient): Promise<number> {
   const data = Buffer.alloc(8);
   data.writeUInt32BE(0x68327370); // "h2sp"
   data.writeUInt32BE(++pings, 4);
@@ -255,8 +252,16 @@ export async function expectAlive(client: RawClient, allowResets = true): Promis
   const ack = await client.waitFor(
     (f) => f.type === FrameType.PING && (f.flags & FrameFlag.ACK) !== 0 && f.data.equals(data),
   );
-  const upTo = client.frames.indexOf(ack);
-  const before = client.frames.slice(0, upTo);
+  return client.frames.indexOf(ack);
+}
+
+/**
+ * The frames sent so far were accepted (or ignored) as the rule requires: a PING sent now is answered with the
+ * same data (the server handles frames in order, so whatever it had to say about the earlier ones came before
+ * the answer), no GOAWAY came before it and, unless `allowResets`, no RST_STREAM either.
+ */
+export async function expectAlive(client: RawClient, allowResets = true): Promise<void> {
+  const before = client.frames.slice(0, await pingRoundTrip(client));
   expect(before.filter((f) => f.type === FrameType.GOAWAY).map((f) => named(f.errorCode))).toEqual([]);
   if (!allowResets) {
     expect(before.filter((f) => f.type === FrameType.RST_STREAM).map((f) => named(f.errorCode))).toEqual([]);
