@@ -2,6 +2,16 @@ export type { Socks5Address } from "./address.js";
 export { formatIpv6, socks5Address, UNSPECIFIED } from "./address.js";
 export type { Socks5Authenticator, Socks5AuthRequest } from "./authenticator.js";
 export { staticCredentials } from "./authenticator.js";
+export type {
+  Socks5Bound,
+  Socks5ConnectOptions,
+  Socks5Datagram,
+  Socks5UdpAssociation,
+  Socks5UdpOptions,
+} from "./client.js";
+export { socks5Bind, socks5Connect, socks5UdpAssociate } from "./client.js";
+export type { Socks5ClientOptions, Socks5Handshake } from "./client-handshake.js";
+export { socks5Handshake } from "./client-handshake.js";
 export type { CommandName } from "./constants.js";
 export { AddressType, Command, Method, Reply, replyName, SOCKS_VERSION } from "./constants.js";
 export type { Socks5ProtocolErrorReason } from "./errors.js";
