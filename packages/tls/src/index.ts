@@ -1,3 +1,10 @@
+export type { TlsAcceptorOptions } from "./acceptor.js";
+export { tlsAcceptor } from "./acceptor.js";
+export { AlertDescription } from "./alert.js";
+export type { CertificateAndKey, CertificateOptions } from "./certificate.js";
+export { createCertificateAuthority, selfSignedCertificate } from "./certificate.js";
+export type { CertificateIssuer, CertificateIssuerOptions } from "./certificate-issuer.js";
+export { certificateIssuer } from "./certificate-issuer.js";
 export type { ClientHello, ClientHelloLimits, ClientHelloRead, HelloExtension } from "./client-hello.js";
 export {
   DEFAULT_MAX_CLIENT_HELLO,
@@ -19,3 +26,7 @@ export type { Ja3 } from "./ja3.js";
 export { ja3 } from "./ja3.js";
 export type { Ja4, Ja4Transport } from "./ja4.js";
 export { ja4 } from "./ja4.js";
+export type { TlsFingerprints, TlsSession } from "./keys.js";
+export { ClientHelloKey, Fingerprints, TlsSessionKey } from "./keys.js";
+export type { TlsServerConfig, TlsServerConfigSource } from "./server-config.js";
+export { sniRouter } from "./sni-router.js";

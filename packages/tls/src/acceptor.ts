@@ -1,0 +1,199 @@
+import { TLSSocket } from "node:tls";
+import { type Layer, layer, type Service } from "@tessera/core";
+import { Alpn, type Conn, conn as makeConn, PeekTimeoutError, peekConn, Sni } from "@tessera/net";
+import { AlertDescription, alertRecord, closeConnection } from "./alert.js";
+import {
+  type ClientHello,
+  type ClientHelloRead,
+  DEFAULT_MAX_CLIENT_HELLO,
+  readClientHello,
+} from "./client-hello.js";
+import {
+  ClientHelloError,
+  NoCertificateError,
+  TlsHandshakeError,
+  TlsHandshakeTimeoutError,
+} from "./errors.js";
+import { toHandshakeError } from "./handshake-errors.js";
+import { ja3 } from "./ja3.js";
+import { ja4 } from "./ja4.js";
+import { ClientHelloKey, Fingerprints, TlsSessionKey } from "./keys.js";
+import {
+  chooseAlpn,
+  secureContextOf,
+  type TlsServerConfig,
+  type TlsServerConfigSource,
+} from "./server-config.js";
+import { sessionFacts } from "./session-facts.js";
+
+export interface TlsAcceptorOptions {
+  /** The configuration, or a function choosing it from the ClientHello (see `sniRouter`). */
+  readonly config: TlsServerConfigSource;
+  /** Time for the whole handshake, ClientHello included. Default 10 000 ms. */
+  readonly handshakeTimeout?: number;
+  /** The largest ClientHello accepted. Default 16 KiB. */
+  readonly maxClientHelloBytes?: number;
+  /** Compute JA3 and JA4 for every connection (the `Fingerprints` key). Default true. */
+  readonly fingerprint?: boolean;
+}
+
+/**
+ * The server side of TLS, as a layer over any `Conn`. It reads the ClientHello before the handshake (without
+ * consuming it), records it on the connection's extensions (`ClientHelloKey`, `Fingerprints` with JA3 and JA4,
+ * net's `Sni`), chooses the configuration for it (by SNI, say), completes the handshake with `node:tls`, records
+ * what was negotiated (`TlsSessionKey`, net's `Alpn`) and hands the inner service the decrypted connection
+ * (same extensions).
+ *
+ * Bytes that are not TLS, a malformed ClientHello, a timeout or a failed handshake close the connection
+ * (with a TLS alert where one applies) and reject with a typed error: {@link ClientHelloError},
+ * {@link TlsHandshakeTimeoutError}, {@link NoCertificateError}, {@link TlsHandshakeError}.
+ *
+ * @example
+ * ```ts
+ * const https = tlsAcceptor({ config: { ...selfSignedCertificate(), alpn: ["h2", "http/1.1"] } }).layer(app);
+ * await listen({ host: "127.0.0.1", port: 8443 }, https);
+ * ```
+ */
+export function tlsAcceptor(options: TlsAcceptorOptions): Layer<Conn, void> {
+  const settings: Settings = {
+    config: options.config,
+    timeout: options.handshakeTimeout ?? 10_000,
+    maxHello: options.maxClientHelloBytes ?? DEFAULT_MAX_CLIENT_HELLO,
+    fingerprint: options.fingerprint ?? true,
+  };
+  return layer((inner: Service<Conn, void>) => ({
+    serve: (conn: Conn) => accept(conn, inner, settings),
+  }));
+}
+
+interface Settings {
+  readonly config: TlsServerConfigSource;
+  readonly timeout: number;
+  readonly maxHello: number;
+  readonly fingerprint: boolean;
+}
+
+async function accept(raw: Conn, inner: Service<Conn, void>, s: Settings): Promise<void> {
+  const started = Date.now();
+  const hello = await readHello(raw, s);
+  const { extensions } = raw;
+  extensions.insert(ClientHelloKey, hello.hello);
+  if (s.fingerprint) extensions.insert(Fingerprints, { ja3: ja3(hello.hello), ja4: ja4(hello.hello) });
+  if (hello.hello.serverName !== undefined) extensions.insert(Sni, hello.hello.serverName);
+
+  let config: TlsServerConfig;
+  let context: ReturnType<typeof secureContextOf>;
+  try {
+    config = typeof s.config === "function" ? await s.config(hello.hello, raw) : s.config;
+    context = secureContextOf(config);
+  } catch (error) {
+    const description =
+      error instanceof NoCertificateError
+        ? AlertDescription.unrecognizedName
+        : AlertDescription.internalError;
+    closeConnection(hello.conn.stream, alertRecord(description));
+    throw error;
+  }
+
+  const alpn = chooseAlpn(config.alpn, hello.hello.alpn);
+  const clientAuth = config.clientAuth;
+  // From here the TLS socket reads the raw stream and reports its failures (the handshake's error, then the
+  // inner service's stream errors); the raw stream's own error events must not crash the process.
+  hello.conn.stream.on("error", ignore);
+  const socket = new TLSSocket(hello.conn.stream, {
+    isServer: true,
+    secureContext: context,
+    requestCert: clientAuth !== undefined,
+    rejectUnauthorized: clientAuth !== undefined && clientAuth.required !== false,
+    // Returning undefined for a client whose list shares nothing with ours sends no_application_protocol.
+    ...(config.alpn === undefined ? {} : { ALPNCallback: () => alpn }),
+  });
+  await handshake(socket, hello.conn, Math.max(0, s.timeout - (Date.now() - started)));
+  if (clientAuth !== undefined) checkClientCertificate(socket, clientAuth.required !== false, hello.conn);
+  const facts = sessionFacts(socket, hello.hello.serverName);
+  extensions.insert(TlsSessionKey, facts);
+  if (facts.alpn !== undefined) extensions.insert(Alpn, facts.alpn);
+  // A socket error is the inner service's to see through the stream; here it must only not crash the process.
+  socket.on("error", ignore);
+  return inner.serve(makeConn(socket, extensions));
+}
+
+interface HelloRead {
+  readonly hello: ClientHello;
+  readonly conn: Conn;
+}
+
+async function readHello(raw: Conn, s: Settings): Promise<HelloRead> {
+  let read: ClientHelloRead | undefined;
+  const until = (bytes: Buffer): boolean => {
+    read = readClientHello(bytes, { maxBytes: s.maxHello });
+    return read.status === "complete";
+  };
+  try {
+    // Room for a ClientHello cut into small records (5 bytes of header each); anything beyond is an attack.
+    const peeked = await peekConn(raw, { until, max: 2 * s.maxHello + 1024, timeout: s.timeout });
+    if (peeked.status === "done" && read?.status === "complete")
+      return { hello: read.hello, conn: peeked.conn };
+    throw peeked.status === "limit"
+      ? new ClientHelloError("too-large", "the ClientHello came in too many small records")
+      : new ClientHelloError("truncated", `the peer ended after ${peeked.bytes.length} bytes`);
+  } catch (error) {
+    if (error instanceof ClientHelloError) {
+      // Something that is not TLS at all gets no TLS alert; a broken hello gets decode_error.
+      const alert = error.reason === "not-tls" || error.reason === "truncated";
+      closeConnection(raw.stream, alert ? undefined : alertRecord(AlertDescription.decodeError));
+      throw error;
+    }
+    closeConnection(raw.stream);
+    if (error instanceof PeekTimeoutError) throw new TlsHandshakeTimeoutError(s.timeout);
+    throw error;
+  }
+}
+
+function handshake(socket: TLSSocket, raw: Conn, timeoutMs: number): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const fail = (error: Error): void => {
+      cleanup();
+      socket.on("error", ignore);
+      socket.destroy();
+      raw.stream.destroy();
+      reject(error);
+    };
+    const onSecure = (): void => {
+      cleanup();
+      resolve();
+    };
+    const onError = (error: Error): void => fail(toHandshakeError(error, "TLS server"));
+    const onClose = (): void => fail(new TlsHandshakeError("the connection closed during the TLS handshake"));
+    const timer = setTimeout(() => fail(new TlsHandshakeTimeoutError(timeoutMs)), timeoutMs);
+    const cleanup = (): void => {
+      clearTimeout(timer);
+      socket.off("secure", onSecure);
+      socket.off("error", onError);
+      socket.off("close", onClose);
+    };
+    socket.on("secure", onSecure);
+    socket.on("error", onError);
+    socket.on("close", onClose);
+  });
+}
+
+// node:tls accepts any client certificate during the handshake and leaves the verdict to the server object
+// (tls.Server's 'secure' handler reads the handle's verifyError). A bare TLSSocket has no server object, so
+// the verdict is read here the same way.
+function checkClientCertificate(socket: TLSSocket, required: boolean, raw: Conn): void {
+  const handle = (socket as unknown as { _handle?: { verifyError(): Error | null } })._handle;
+  const verifyError = handle === undefined ? new Error("the TLS handle is gone") : handle.verifyError();
+  if (verifyError === null) {
+    socket.authorized = true;
+    return;
+  }
+  socket.authorizationError = verifyError;
+  if (!required) return;
+  socket.on("error", ignore);
+  socket.destroy();
+  raw.stream.destroy();
+  throw toHandshakeError(verifyError, "TLS server (client certificate)");
+}
+
+function ignore(): void {}
