@@ -96,7 +96,7 @@ function ipBytes(ip: string, family: number): Buffer {
   const right = tail === undefined || tail === "" ? [] : tail.split(":");
   const groups = [...left, ...Array(8 - left.length - right.length).fill("0"), ...right];
   const out = Buffer.alloc(16);
-  groups.forEach((g, i) => out.writeUInt16BE(Number.parseInt(g, 16), i * 2));
+  for (const [i, g] of groups.entries()) out.writeUInt16BE(Number.parseInt(g, 16), i * 2);
   return out;
 }
 
