@@ -17,6 +17,7 @@ import { type Got, type RawClient, serve } from "../support/raw-client.js";
  * The handler every rule runs against. `/`: "ok". `/echo`: the request body back, and the trailers' names in an
  * `x-trailers` field. `/bytes/N`: N octets of "x" (for flow-control rules). `/hold`: the response head and
  * "held", then nothing until the stream is reset or the connection ends (a stream that stays open on our side).
+ * `/cookie`: the cookie field as the handler sees it.
  * Anything else: "ok" too.
  */
 export const conformanceHandler = service(async (req: Request) => {
@@ -42,6 +43,7 @@ export const conformanceHandler = service(async (req: Request) => {
     );
   }
   if (path.startsWith("/bytes/")) return Response.text("x".repeat(Number(path.slice(7))));
+  if (path === "/cookie") return Response.text(req.headers.get("cookie") ?? "");
   if (path === "/hold") return new Response(200, new HeaderMap(), Body.from(held(signalOf(req))));
   return Response.text("ok");
 });
