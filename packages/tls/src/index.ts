@@ -12,6 +12,8 @@ export {
   parseClientHelloMessage,
   readClientHello,
 } from "./client-hello.js";
+export type { TlsConnectorOptions } from "./connector.js";
+export { publicKeyPin, tlsConnector } from "./connector.js";
 export type { ClientHelloErrorReason } from "./errors.js";
 export {
   CertificateVerificationError,
