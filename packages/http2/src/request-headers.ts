@@ -69,8 +69,14 @@ export function parseRequestHead(list: HeaderList, streamId: number): RequestHea
       continue;
     }
     checkRegular(name, value, streamId);
-    if (name === "host") hasHost = true;
-    else if (name === "content-length") {
+    if (name === "host") {
+      // RFC 9113 8.3.1 (SHOULD): two different targets in one request would let a proxy and an origin disagree.
+      // Pseudo-headers come first (checked above), so :authority is known by now.
+      if (authority !== undefined && !sameAuthority(value, authority, scheme)) {
+        throw new Http2MalformedRequestError("host differs from :authority", streamId);
+      }
+      hasHost = true;
+    } else if (name === "content-length") {
       const n = parseContentLength(value);
       if (n < 0) throw new Http2MalformedRequestError("content-length", streamId);
       if (contentLength !== -1 && contentLength !== n) {
@@ -114,6 +120,19 @@ export function parseRequestHead(list: HeaderList, streamId: number): RequestHea
     headers.append("host", authority);
   }
   return { method, scheme: scheme ?? "", authority: authority ?? "", target, headers, contentLength };
+}
+
+/** Whether a host field names the same authority as `:authority`: equal up to case and the scheme's default port. */
+function sameAuthority(host: string, authority: string, scheme: string | undefined): boolean {
+  if (host === authority) return true;
+  const a = withoutDefaultPort(host.toLowerCase(), scheme);
+  const b = withoutDefaultPort(authority.toLowerCase(), scheme);
+  return a === b;
+}
+
+function withoutDefaultPort(authority: string, scheme: string | undefined): string {
+  const port = scheme === "https" ? ":443" : scheme === "http" ? ":80" : undefined;
+  return port !== undefined && authority.endsWith(port) ? authority.slice(0, -port.length) : authority;
 }
 
 /**

@@ -313,6 +313,10 @@ describe("RFC 9113 8.3.1 request pseudo-header fields", () => {
     await expectResponse(client, 1);
   });
 
+  it("8.3.1 a host field that names another entity than :authority is malformed", async () => {
+    await expectMalformed([...getFields(), ["host", "elsewhere.example"]]);
+  });
+
   it("8.3.1 a host field equal to :authority (up to case and a default port) is accepted", async () => {
     const { client } = await connect();
     send(client, headersFrame(1, [...getFields(), ["host", "TEST:80"]]));
