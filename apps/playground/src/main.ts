@@ -4,6 +4,7 @@ import { echoCommand, echoHelp } from "./commands/echo.js";
 import { forwardCommand, forwardHelp } from "./commands/forward.js";
 import { httpCommand, httpHelp } from "./commands/http.js";
 import { proxyCommand, proxyHelp } from "./commands/proxy.js";
+import { socks5Command, socks5Help } from "./commands/socks5.js";
 import { tcpEcho, tcpEchoHelp } from "./commands/tcp-echo.js";
 import { type Io, processIo } from "./io.js";
 import type { Running } from "./serve.js";
@@ -20,6 +21,11 @@ const commands: Record<string, { run: Command; help: string; summary: string }> 
     summary: "HTTP/1.1 and h2c echo server (a JSON view of each request)",
   },
   proxy: { run: proxyCommand, help: proxyHelp, summary: "HTTP forward proxy (absolute-form and CONNECT)" },
+  socks5: {
+    run: socks5Command,
+    help: socks5Help,
+    summary: "SOCKS5 proxy (CONNECT, BIND, UDP ASSOCIATE; --auth, --allow-private)",
+  },
   http: { run: httpCommand, help: httpHelp, summary: "HTTP/1.1 client, like curl -i (not a server)" },
 };
 

@@ -8,6 +8,7 @@ import {
 } from "@tessera/http2";
 import { intOption, parseArgs, UsageError } from "../args.js";
 import type { Io } from "../io.js";
+import { socks5ProxyConnector } from "./socks5.js";
 
 export const httpHelp = `tessera http URL [options]
 
@@ -19,7 +20,9 @@ TypeScript): sends one request and prints the status line, the response headers 
   -H, --header 'N: v'     add a request header (repeatable)
   -d, --data DATA         send DATA as the request body
   --proxy URL             go through an HTTP proxy: http://[user:password@]host[:port]
-                          (plain http is sent to it in absolute form; add --proxy-tunnel for CONNECT)
+                          (plain http is sent to it in absolute form; add --proxy-tunnel for CONNECT),
+                          or a SOCKS5 proxy: socks5h://[user:password@]host:port (the proxy resolves
+                          names) or socks5://... (names resolved here)
   --proxy-tunnel          reach the target through an HTTP CONNECT tunnel at the proxy
   --http2                 offer HTTP/2 (used when TLS negotiates h2; cleartext stays HTTP/1.1, as the h2c
                           upgrade is deprecated by RFC 9113: use --http2-prior-knowledge)
@@ -82,8 +85,13 @@ export async function httpCommand(argv: readonly string[], io: Io): Promise<unde
   const method = args.request ?? (args.data === undefined ? "GET" : "POST");
   const headers = (args.header ?? []).map(parseHeader);
   const timeout = intOption(args.timeout, "timeout", 30_000, 1);
+  const socks5 = args.proxy === undefined ? undefined : socks5ProxyConnector(args.proxy);
+  if (socks5 !== undefined && args["proxy-tunnel"])
+    throw new UsageError("--proxy-tunnel is for HTTP proxies");
   const proxy =
-    args.proxy === undefined ? undefined : parseProxyUrl(args.proxy, args["proxy-tunnel"] === true);
+    args.proxy === undefined || socks5 !== undefined
+      ? undefined
+      : parseProxyUrl(args.proxy, args["proxy-tunnel"] === true);
   if (args["proxy-tunnel"] && proxy === undefined) throw new UsageError("--proxy-tunnel needs --proxy");
 
   let request: Request;
@@ -104,6 +112,7 @@ export async function httpCommand(argv: readonly string[], io: Io): Promise<unde
     ...(http2 ? { http2: http2Connection, http2PriorKnowledge: priorKnowledge } : {}),
     connectTunnel: httpConnect,
     proxy,
+    ...(socks5 === undefined ? {} : { connector: socks5 }),
   });
   try {
     if (args.verbose && priorKnowledge && request.uri.scheme === "http") {

@@ -6,6 +6,7 @@ import type { Io } from "../io.js";
 import { type Running, serve } from "../serve.js";
 import { httpServer, httpServerOptionSpec, httpServerOptionsHelp } from "./echo.js";
 import { serverOptionSpec, serverOptionsHelp, serverSettings } from "./server-options.js";
+import { parseSocksAuth, playgroundSocks5, socks5Or } from "./socks5.js";
 
 export const proxyHelp = `tessera proxy [options]
 
@@ -13,6 +14,9 @@ An HTTP forward proxy. Requests in absolute form (GET http://host/path) are sent
 hop-by-hop headers removed and Via added both ways; CONNECT host:port opens a tunnel once the upstream
 connection is established (502 if it fails, 504 if it times out). With --auth, clients must send
 Proxy-Authorization: Basic credentials (407 otherwise).
+
+The same port also speaks SOCKS5 (a first byte of 5 picks it): CONNECT, BIND and UDP ASSOCIATE, with --auth as
+RFC 1929 username/password. Like the HTTP side, it reaches any target, private ones included.
 
   --auth USER:PASS        require these credentials (the password may contain ':')
   --connect-timeout MS    give up connecting upstream after this long (504) [10000]
@@ -52,5 +56,12 @@ export async function proxyCommand(argv: readonly string[], io: Io): Promise<Run
         "upstream failed",
       ),
   });
-  return serve(io, settings, connectionStack(settings, httpServer(handler, args, settings.logger)));
+  // SOCKS5 on the same port (see socks5.ts): the first byte tells them apart.
+  const socks5 = playgroundSocks5({
+    auth: args.auth === undefined ? undefined : parseSocksAuth(args.auth),
+    allowPrivate: true,
+    connectTimeout,
+  });
+  const server = socks5Or(socks5, httpServer(handler, args, settings.logger));
+  return serve(io, settings, connectionStack(settings, server));
 }
