@@ -13,7 +13,7 @@ export interface MessageSink<S> {
 const EMPTY = new Uint8Array(0);
 
 /**
- * Appends `headers` to `fields` lower-cased, dropping the connection-specific ones HTTP/2 cannot carry. Checked
+ * Appends `headers` to `fields` lower-cased, dropping the connection-specific ones HTTP/2 cannot carry (TE too). Checked
  * before encoding: the HPACK encoder adds fields to its table as it goes, so a field that failed halfway through a
  * block would leave our table out of step with the peer's (a COMPRESSION_ERROR later).
  */
@@ -21,7 +21,8 @@ export function appendTrailerFields(fields: string[], headers: HeaderMap): void 
   const n = headers.count;
   for (let i = 0; i < n; i++) {
     const name = headers.name(i).toLowerCase();
-    if (CONNECTION_SPECIFIC.has(name) || name === "content-length") continue;
+    // TE belongs in a request's header section only (RFC 9113 8.2.2), never in trailers.
+    if (CONNECTION_SPECIFIC.has(name) || name === "te" || name === "content-length") continue;
     const value = headers.value(i);
     if (name.length === 0 || unsendable(name) || unsendable(value)) {
       throw new InvalidOutgoingHeaderError(name, "HTTP/2 cannot carry this field");

@@ -23,7 +23,8 @@ function appendFields(fields: string[], headers: HeaderMap, skipLength: boolean)
   for (let i = 0; i < n; i++) {
     // HTTP/2 field names are lower case on the wire; HeaderMap keeps the handler's casing.
     const name = headers.name(i).toLowerCase();
-    if (CONNECTION_SPECIFIC.has(name)) continue;
+    // TE is connection-specific too, allowed only in a request (RFC 9113 8.2.2): never in a response.
+    if (CONNECTION_SPECIFIC.has(name) || name === "te") continue;
     if (name === "content-length") {
       if (skipLength) continue;
       seen |= HAS_LENGTH;

@@ -17,7 +17,8 @@ import { type Got, type RawClient, serve } from "../support/raw-client.js";
  * The handler every rule runs against. `/`: "ok". `/echo`: the request body back, and the trailers' names in an
  * `x-trailers` field. `/bytes/N`: N octets of "x" (for flow-control rules). `/hold`: the response head and
  * "held", then nothing until the stream is reset or the connection ends (a stream that stays open on our side).
- * `/cookie`: the cookie field as the handler sees it.
+ * `/cookie`: the cookie field as the handler sees it. `/hop`: a response whose head and trailers carry
+ * connection-specific fields (which HTTP/2 must not carry) next to `x-kept`.
  * Anything else: "ok" too.
  */
 export const conformanceHandler = service(async (req: Request) => {
@@ -43,10 +44,29 @@ export const conformanceHandler = service(async (req: Request) => {
     );
   }
   if (path.startsWith("/bytes/")) return Response.text("x".repeat(Number(path.slice(7))));
+  if (path === "/hop") return hopByHop();
   if (path === "/cookie") return Response.text(req.headers.get("cookie") ?? "");
   if (path === "/hold") return new Response(200, new HeaderMap(), Body.from(held(signalOf(req))));
   return Response.text("ok");
 });
+
+const HOP_BY_HOP: [string, string][] = [
+  ["Connection", "close"],
+  ["Keep-Alive", "timeout=5"],
+  ["Proxy-Connection", "close"],
+  ["Transfer-Encoding", "chunked"],
+  ["Upgrade", "h2c"],
+  ["TE", "gzip"],
+  ["X-Kept", "1"],
+];
+
+function hopByHop(): Response {
+  async function* body(): AsyncGenerator<Uint8Array> {
+    yield Buffer.from("hop");
+  }
+  const trailers = new HeaderMap(HOP_BY_HOP);
+  return new Response(200, new HeaderMap(HOP_BY_HOP), Body.from(body(), { trailers }));
+}
 
 async function* held(signal: AbortSignal): AsyncGenerator<Uint8Array> {
   yield Buffer.from("held");
@@ -271,17 +291,17 @@ export async function expectAlive(client: RawClient, allowResets = true): Promis
   expect(client.closed || client.ended).toBe(false);
 }
 
-/** A complete normal response on `streamId`: its status and body (and nothing reset, no GOAWAY). */
+/** A complete normal response on `streamId`: its status, body and trailers (and nothing reset, no GOAWAY). */
 export async function expectResponse(
   client: RawClient,
   streamId: number,
   status = "200",
-): Promise<{ body: string; headers: [string, string][] }> {
+): Promise<{ body: string; headers: [string, string][]; trailers?: [string, string][] }> {
   const res = await client.response(streamId);
   expect(client.stream(streamId).filter((f) => f.type === FrameType.RST_STREAM)).toEqual([]);
   expect(res.status).toBe(status);
   await expectAlive(client);
-  return { body: res.body, headers: res.headers };
+  return res;
 }
 
 /** The DATA frames received on `streamId` so far. */

@@ -207,6 +207,19 @@ describe("RFC 9113 8.2.2 connection-specific header fields", () => {
     await expectMalformed([...getFields(), ["te", "trailers, deflate"]]);
   });
 
+  it("8.2.2 the server never generates connection-specific fields: a handler's are dropped from head and trailers", async () => {
+    const { client } = await connect();
+    send(client, headersFrame(1, getFields("/hop")));
+    const res = await expectResponse(client, 1);
+    expect(res.body).toBe("hop");
+    const hop = ["connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade", "te"];
+    for (const section of [res.headers, res.trailers ?? []]) {
+      expect(section.filter(([n]) => hop.includes(n))).toEqual([]);
+      expect(section).toContainEqual(["x-kept", "1"]);
+    }
+    expect(res.trailers).toBeDefined();
+  });
+
   it('8.2.2 a TE field of "trailers" is accepted', async () => {
     const { client } = await connect();
     send(client, headersFrame(1, [...getFields(), ["te", "trailers"]]));
