@@ -3,7 +3,13 @@ import { concurrencyLimit } from "@tessera/layers/concurrency-limit";
 import { consumeErrors } from "@tessera/layers/consume-errors";
 import { log } from "@tessera/layers/log";
 import { timeout } from "@tessera/layers/timeout";
-import { type Conn, formatSocketAddress, PeerAddr } from "@tessera/net";
+import {
+  type Conn,
+  formatSocketAddress,
+  PeerAddr,
+  type ProxyProtocolOptions,
+  proxyProtocol,
+} from "@tessera/net";
 import type { Logger } from "pino";
 
 export interface ConnectionLayers {
@@ -13,6 +19,8 @@ export interface ConnectionLayers {
   readonly queue: number;
   /** Close a connection after this many ms (0: never). */
   readonly timeoutMs: number;
+  /** Read a PROXY protocol header first (--proxy-protocol, --proxy-protocol-optional). */
+  readonly proxyProtocol?: ProxyProtocolOptions | undefined;
 }
 
 /** What the server commands' `--help` says about the layers around their connection service. */
@@ -20,7 +28,9 @@ export const connectionLayersHelp = `Layers around each connection, outer first:
   log                 one line per connection at debug (id, peer, duration); errors at warn
   consumeErrors       a failed connection is logged and dropped; other connections carry on
   concurrencyLimit    --concurrency N connections served at once, --queue N more wait, the rest are closed
-  timeout             --timeout MS closes a connection that lives longer (0: no limit)`;
+  timeout             --timeout MS closes a connection that lives longer (0: no limit)
+  proxyProtocol       --proxy-protocol: the PROXY header is read (10 s at most) and the original client
+                      recorded; a missing or malformed header closes the connection`;
 
 /** The layers every `tessera` server command puts around its connection service. */
 export function connectionStack(options: ConnectionLayers, inner: Service<Conn, void>): Service<Conn, void> {
@@ -37,5 +47,6 @@ export function connectionStack(options: ConnectionLayers, inner: Service<Conn, 
     consumeErrors<Conn>({ logger: options.logger }),
     concurrencyLimit(options.concurrency, { queue: options.queue }),
     options.timeoutMs > 0 ? timeout(options.timeoutMs) : identity(),
+    options.proxyProtocol === undefined ? identity() : proxyProtocol<void>(options.proxyProtocol),
   ).into(inner);
 }

@@ -2,7 +2,7 @@ import { type Service, service } from "@tessera/core";
 import { autoServer, type Request, Response } from "@tessera/http";
 import { HeaderTimeoutError, Http1ParseError, type ServerOptions, server } from "@tessera/http1";
 import { Http2FingerprintKey, server as http2Server } from "@tessera/http2";
-import { type Conn, formatSocketAddress, PeerAddr } from "@tessera/net";
+import { type Conn, formatSocketAddress, PeerAddr, ProxiedClientAddr, ProxiedDestAddr } from "@tessera/net";
 import type { Logger } from "pino";
 import { intOption, type OptionSpec, type Parsed, parseArgs } from "../args.js";
 import { connectionStack } from "../connection-stack.js";
@@ -62,8 +62,18 @@ export interface EchoDocument {
   readonly headers: [string, string][];
   readonly bodySize: number;
   readonly peer: string | null;
+  /** With --proxy-protocol: the original client and the address it connected to, from the PROXY header. */
+  readonly proxied?: { readonly client: string; readonly destination: string };
   /** HTTP/2 only: the client's Akamai fingerprint (`S|WU|P|PS`) and its MD5. */
   readonly http2?: { readonly fingerprint: string; readonly hash: string };
+}
+
+/** The PROXY protocol's addresses, when the connection came with a header that had them. */
+function proxiedOf(req: Request): Pick<EchoDocument, "proxied"> {
+  const client = req.extensions.get(ProxiedClientAddr);
+  const destination = req.extensions.get(ProxiedDestAddr);
+  if (client === undefined || destination === undefined) return {};
+  return { proxied: { client: formatSocketAddress(client), destination: formatSocketAddress(destination) } };
 }
 
 /** Describe the request as JSON (the body is read to count it, chunk by chunk, never held whole). */
@@ -79,6 +89,7 @@ export const echoHandler: Service<Request, Response> = service(async (req: Reque
     headers: req.headers.toJSON(),
     bodySize,
     peer: peer === undefined ? null : formatSocketAddress(peer),
+    ...proxiedOf(req),
     ...(fingerprint === undefined
       ? {}
       : { http2: { fingerprint: fingerprint.akamai, hash: fingerprint.hash } }),

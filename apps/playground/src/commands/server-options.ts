@@ -1,4 +1,5 @@
-import { intOption, type OptionSpec, type Parsed } from "../args.js";
+import type { ProxyProtocolOptions } from "@tessera/net";
+import { intOption, type OptionSpec, type Parsed, UsageError } from "../args.js";
 import { connectionLayersHelp } from "../connection-stack.js";
 import { cliLogger } from "../logger.js";
 
@@ -11,6 +12,8 @@ export const serverOptionSpec = {
   timeout: { type: "string" },
   grace: { type: "string" },
   "log-level": { type: "string" },
+  "proxy-protocol": { type: "boolean" },
+  "proxy-protocol-optional": { type: "boolean" },
   help: { type: "boolean", short: "h" },
 } as const satisfies Record<string, OptionSpec>;
 
@@ -22,10 +25,23 @@ export const serverOptionsHelp = `Server options:
   --timeout MS            close connections older than this, 0 for never [0]
   --grace MS              on SIGINT/SIGTERM, wait this long for open connections [5000]
   --log-level LEVEL       fatal|error|warn|info|debug|trace|silent, JSON on stderr [info]
+  --proxy-protocol        every connection starts with a HAProxy PROXY protocol header (v1 or v2), as
+                          behind HAProxy's send-proxy or a cloud load balancer; others are closed
+  --proxy-protocol-optional  read a PROXY header when there is one, serve the connection either way
+                          (anyone who can connect can then claim any client address)
 
 Prints "listening on HOST:PORT" on its own line once it accepts connections.
 
 ${connectionLayersHelp}`;
+
+function proxyProtocolSetting(args: Parsed<typeof serverOptionSpec>): ProxyProtocolOptions | undefined {
+  if (args["proxy-protocol"] && args["proxy-protocol-optional"]) {
+    throw new UsageError("--proxy-protocol and --proxy-protocol-optional exclude each other");
+  }
+  if (args["proxy-protocol"]) return { mode: "strict" };
+  if (args["proxy-protocol-optional"]) return { mode: "optional" };
+  return undefined;
+}
 
 export function serverSettings(args: Parsed<typeof serverOptionSpec>) {
   return {
@@ -36,5 +52,6 @@ export function serverSettings(args: Parsed<typeof serverOptionSpec>) {
     timeoutMs: intOption(args.timeout, "timeout", 0, 0),
     graceMs: intOption(args.grace, "grace", 5_000, 0),
     logger: cliLogger(args["log-level"] ?? "info"),
+    proxyProtocol: proxyProtocolSetting(args),
   };
 }
