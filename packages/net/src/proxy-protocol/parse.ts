@@ -36,7 +36,7 @@ function matchPrefix(bytes: Uint8Array, signature: Uint8Array): -1 | 0 | 1 {
  * @example
  * ```ts
  * const parsed = parseProxyHeader(Buffer.from("PROXY TCP4 192.0.2.1 198.51.100.1 56324 443\r\nGET /"));
- * if (parsed.status === "complete") console.log(parsed.header.source, parsed.length); // ..., 44
+ * if (parsed.status === "complete") console.log(parsed.header.source, parsed.length); // ..., 45
  * ```
  */
 export function parseProxyHeader(bytes: Uint8Array, options?: ParseProxyHeaderOptions): ProxyHeaderParse {
