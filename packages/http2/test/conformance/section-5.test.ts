@@ -302,6 +302,12 @@ describe("RFC 9113 5.1.1 stream identifiers", () => {
     await expectResponse(client, 101);
   });
 
+  it("5.1.1 the largest stream identifier, 2^31-1, can be opened", async () => {
+    const { client } = await connect();
+    send(client, headersFrame(2 ** 31 - 1, getFields()));
+    await expectResponse(client, 2 ** 31 - 1);
+  });
+
   it("5.1.1 the GOAWAY of a connection error names the highest client stream the server processed", async () => {
     const c = await connect();
     send(c.client, headersFrame(9, getFields()));
@@ -436,6 +442,13 @@ describe("RFC 9113 5.5 extending HTTP/2", () => {
       frame(FrameType.CONTINUATION, END_HEADERS, 1, fields.subarray(10)),
     );
     await expectConnectionError(c, ErrorCode.PROTOCOL_ERROR);
+  });
+
+  it("5.5 a PRIORITY_UPDATE frame (RFC 9218, an extension the server does not use) is ignored", async () => {
+    const { client } = await connect();
+    const payload = Buffer.concat([Buffer.from([0, 0, 0, 1]), Buffer.from("u=1, i")]);
+    send(client, frame(0x10, 0, 0, payload), headersFrame(1, getFields()));
+    await expectResponse(client, 1);
   });
 
   it("5.5 unknown SETTINGS identifiers are ignored", async () => {

@@ -73,6 +73,21 @@ describe("RFC 9113 6.1 DATA", () => {
     await expectConnectionError(c, ErrorCode.PROTOCOL_ERROR);
   });
 
+  it("6.1 padding of the payload length minus one is valid: the frame carries no data", async () => {
+    const { client } = await connect();
+    send(client, headersFrame(1, postFields(), END_HEADERS), dataFrame(1, "ab"));
+    send(
+      client,
+      frame(
+        FrameType.DATA,
+        END_STREAM | FrameFlag.PADDED,
+        1,
+        Buffer.concat([Buffer.from([5]), Buffer.alloc(5)]),
+      ),
+    );
+    expect((await expectResponse(client, 1)).body).toBe("ab");
+  });
+
   it("6.1 a DATA frame is delivered as the request content [h2spec generic/3.1/1]", async () => {
     const { client } = await connect();
     send(client, headersFrame(1, postFields(), END_HEADERS), dataFrame(1, "test", true));
@@ -358,6 +373,16 @@ describe("RFC 9113 6.5.2 defined settings", () => {
     await expectResponse(client, 1);
   });
 
+  it("6.5.2 a header list past the SETTINGS_MAX_HEADER_LIST_SIZE the server advertised gets a 431, and the connection goes on", async () => {
+    const { client, serverSettings } = await connect([], { maxHeaderListSize: 1000 });
+    const s = serverSettings.settings;
+    expect(s[s.indexOf(SettingId.MAX_HEADER_LIST_SIZE) + 1]).toBe(1000);
+    send(client, headersFrame(1, [...getFields(), ["x-big", "b".repeat(1000)]]));
+    await expectResponse(client, 1, "431");
+    send(client, headersFrame(3, getFields()));
+    await expectResponse(client, 3);
+  });
+
   it("6.5.2 SETTINGS_MAX_FRAME_SIZE from the client bounds the DATA frames the server sends", async () => {
     const { client } = await connect([[SettingId.INITIAL_WINDOW_SIZE, 100_000]]);
     send(client, windowUpdateFrame(0, 100_000), headersFrame(1, getFields("/bytes/40000")));
@@ -629,6 +654,24 @@ describe("RFC 9113 6.9.2 initial flow-control window size", () => {
   });
 });
 
+describe("RFC 9113 6.9.2 initial flow-control window size (connection)", () => {
+  it("6.9.2 SETTINGS_INITIAL_WINDOW_SIZE changes stream windows only: the connection window stays at 65535", async () => {
+    const { client } = await connect([[SettingId.INITIAL_WINDOW_SIZE, 100_000]]);
+    send(client, headersFrame(1, getFields("/bytes/70000")));
+    await nextData(client, 1);
+    let sent = 0;
+    while (sent < 65_535) {
+      await expectAlive(client, false);
+      const now = dataOf(client, 1).reduce((n, f) => n + f.data.length, 0);
+      if (now === sent) break;
+      sent = now;
+    }
+    expect(sent).toBe(65_535);
+    send(client, windowUpdateFrame(0, 10_000));
+    expect((await client.response(1)).body.length).toBe(70_000);
+  });
+});
+
 describe("RFC 9113 6.10 CONTINUATION", () => {
   it("6.10 several CONTINUATION frames after HEADERS form one field block [h2spec http2/6.10/1, generic/3.10/2]", async () => {
     const { client } = await connect();
@@ -708,6 +751,22 @@ describe("RFC 9113 6.10 CONTINUATION", () => {
       frame(FrameType.CONTINUATION, END_HEADERS, 1, block([["x-dummy", "1"]])),
     );
     await expectConnectionError(c, ErrorCode.PROTOCOL_ERROR);
+  });
+
+  it("6.10 flags CONTINUATION does not define (PADDED, PRIORITY, END_STREAM) are ignored: the payload is all fragment", async () => {
+    const { client } = await connect();
+    const fields = block(getFields());
+    send(
+      client,
+      frame(FrameType.HEADERS, END_STREAM, 1, fields.subarray(0, 10)),
+      frame(
+        FrameType.CONTINUATION,
+        END_HEADERS | FrameFlag.PADDED | FrameFlag.PRIORITY | END_STREAM,
+        1,
+        fields.subarray(10),
+      ),
+    );
+    await expectResponse(client, 1);
   });
 
   it("6.10 CONTINUATION on another stream than the open field block is a connection error PROTOCOL_ERROR", async () => {

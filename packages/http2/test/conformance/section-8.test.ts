@@ -220,6 +220,13 @@ describe("RFC 9113 8.2.2 connection-specific header fields", () => {
     expect(res.trailers).toBeDefined();
   });
 
+  it("8.2.2 a connection-specific field in a trailer section is malformed", async () => {
+    const { client } = await connect();
+    send(client, headersFrame(1, postFields(), END_HEADERS), dataFrame(1, "test"));
+    send(client, headersFrame(1, [["transfer-encoding", "chunked"]]));
+    await expectStreamError(client, 1, ErrorCode.PROTOCOL_ERROR);
+  });
+
   it('8.2.2 a TE field of "trailers" is accepted', async () => {
     const { client } = await connect();
     send(client, headersFrame(1, [...getFields(), ["te", "trailers"]]));
@@ -310,6 +317,20 @@ describe("RFC 9113 8.3.1 request pseudo-header fields", () => {
       [":authority", "test"],
       [":path", "no-slash"],
     ]);
+  });
+
+  it("8.3.1 :scheme is not restricted to http and https", async () => {
+    const { client } = await connect();
+    send(
+      client,
+      headersFrame(1, [
+        [":method", "GET"],
+        [":scheme", "foo"],
+        [":authority", "test"],
+        [":path", "/"],
+      ]),
+    );
+    await expectResponse(client, 1);
   });
 
   it("8.3.1 :path * is valid for OPTIONS", async () => {
