@@ -1,4 +1,5 @@
 import { UsageError } from "./args.js";
+import { caCommand, caHelp } from "./commands/ca.js";
 import { demo, demoHelp } from "./commands/demo.js";
 import { echoCommand, echoHelp } from "./commands/echo.js";
 import { forwardCommand, forwardHelp } from "./commands/forward.js";
@@ -26,6 +27,7 @@ const commands: Record<string, { run: Command; help: string; summary: string }> 
     help: socks5Help,
     summary: "SOCKS5 proxy (CONNECT, BIND, UDP ASSOCIATE; --auth, --allow-private)",
   },
+  ca: { run: caCommand, help: caHelp, summary: "create a CA for proxy --mitm (ca new --out DIR)" },
   http: { run: httpCommand, help: httpHelp, summary: "HTTP/1.1 client, like curl -i (not a server)" },
 };
 

@@ -8,6 +8,13 @@ import { intOption, type OptionSpec, type Parsed, parseArgs } from "../args.js";
 import { connectionStack } from "../connection-stack.js";
 import type { Io } from "../io.js";
 import { type Running, serve } from "../serve.js";
+import {
+  type EchoTlsFields,
+  echoTlsFields,
+  echoTlsHelp,
+  echoTlsOptionSpec,
+  withEchoTls,
+} from "./echo-tls.js";
 import { serverOptionSpec, serverOptionsHelp, serverSettings } from "./server-options.js";
 
 /** The HTTP options of the HTTP server commands (echo, proxy), on top of the shared server options. */
@@ -49,10 +56,13 @@ counted, not kept), the peer's address, and for HTTP/2 the client's Akamai finge
 
 ${httpServerOptionsHelp}
 
+${echoTlsHelp}
+
 ${serverOptionsHelp}
 
 Try: curl -H 'X-Mixed-Case: 1' -d hello http://HOST:PORT/anything
-     curl --http2-prior-knowledge http://HOST:PORT/anything`;
+     curl --http2-prior-knowledge http://HOST:PORT/anything
+     tessera echo --tls, then: curl -k https://HOST:PORT/anything`;
 
 /** What `tessera echo` answers. */
 export interface EchoDocument {
@@ -66,6 +76,8 @@ export interface EchoDocument {
   readonly proxied?: { readonly client: string; readonly destination: string };
   /** HTTP/2 only: the client's Akamai fingerprint (`S|WU|P|PS`) and its MD5. */
   readonly http2?: { readonly fingerprint: string; readonly hash: string };
+  /** With --tls: SNI, ALPN, protocol version, cipher, JA3 (string and MD5) and JA4. */
+  readonly tls?: EchoTlsFields;
 }
 
 /** The PROXY protocol's addresses, when the connection came with a header that had them. */
@@ -82,6 +94,7 @@ export const echoHandler: Service<Request, Response> = service(async (req: Reque
   for await (const chunk of req.body) bodySize += chunk.byteLength;
   const peer = req.extensions.get(PeerAddr);
   const fingerprint = req.extensions.get(Http2FingerprintKey);
+  const tls = echoTlsFields(req);
   const document: EchoDocument = {
     method: req.method,
     target: req.target,
@@ -93,12 +106,13 @@ export const echoHandler: Service<Request, Response> = service(async (req: Reque
     ...(fingerprint === undefined
       ? {}
       : { http2: { fingerprint: fingerprint.akamai, hash: fingerprint.hash } }),
+    ...(tls === undefined ? {} : { tls }),
   };
   return Response.json(document, { request: req });
 });
 
 export async function echoCommand(argv: readonly string[], io: Io): Promise<Running | undefined> {
-  const args = parseArgs(argv, { ...serverOptionSpec, ...httpServerOptionSpec });
+  const args = parseArgs(argv, { ...serverOptionSpec, ...httpServerOptionSpec, ...echoTlsOptionSpec });
   if (args.help) {
     io.out(echoHelp);
     return undefined;
@@ -109,5 +123,5 @@ export async function echoCommand(argv: readonly string[], io: Io): Promise<Runn
     http1: httpServer(echoHandler, args, settings.logger),
     http2: http2Server(echoHandler),
   });
-  return serve(io, settings, connectionStack(settings, both));
+  return serve(io, settings, connectionStack(settings, withEchoTls(args, both)));
 }

@@ -5,6 +5,7 @@ import { connectionStack } from "../connection-stack.js";
 import type { Io } from "../io.js";
 import { type Running, serve } from "../serve.js";
 import { httpServer, httpServerOptionSpec, httpServerOptionsHelp } from "./echo.js";
+import { mitmHelp, mitmOptionSpec, withMitm } from "./mitm.js";
 import { serverOptionSpec, serverOptionsHelp, serverSettings } from "./server-options.js";
 import { parseSocksAuth, playgroundSocks5, socks5Or } from "./socks5.js";
 
@@ -20,6 +21,8 @@ RFC 1929 username/password. Like the HTTP side, it reaches any target, private o
 
   --auth USER:PASS        require these credentials (the password may contain ':')
   --connect-timeout MS    give up connecting upstream after this long (504) [10000]
+
+${mitmHelp}
 
 ${httpServerOptionsHelp}
 
@@ -39,6 +42,7 @@ export async function proxyCommand(argv: readonly string[], io: Io): Promise<Run
     ...httpServerOptionSpec,
     auth: { type: "string" },
     "connect-timeout": { type: "string" },
+    ...mitmOptionSpec,
   });
   if (args.help) {
     io.out(proxyHelp);
@@ -62,6 +66,9 @@ export async function proxyCommand(argv: readonly string[], io: Io): Promise<Run
     allowPrivate: true,
     connectTimeout,
   });
-  const server = socks5Or(socks5, httpServer(handler, args, settings.logger));
+  // With --mitm, CONNECT tunnels are intercepted (see mitm.ts); everything else goes to the forward proxy.
+  const auth = args.auth === undefined ? undefined : parseAuth(args.auth);
+  const http = httpServer(withMitm(args, handler, settings.logger, auth), args, settings.logger);
+  const server = socks5Or(socks5, http);
   return serve(io, settings, connectionStack(settings, server));
 }
