@@ -82,7 +82,10 @@ export class Http2ServerConnection implements FrameHandler, StreamOwner, Respons
   readonly #streams = new Map<number, ServerStream>();
   /** Streams with response data waiting for window or for the socket. */
   readonly #sendQueue = new Set<ServerStream>();
-  /** Streams we reset recently, in reset order (a Set iterates in insertion order: the oldest goes first). */
+  /**
+   * Streams we reset (or ignored after our GOAWAY) recently, in that order (a Set iterates in insertion order: the
+   * oldest goes first). Frames still arriving on them are dropped silently.
+   */
   readonly #recentlyReset = new Set<number>();
   /** Streams that closed recently (bounded like the above), to tell STREAM_CLOSED from a reused id. */
   readonly #recentlyClosed = new Set<number>();
@@ -337,7 +340,12 @@ export class Http2ServerConnection implements FrameHandler, StreamOwner, Respons
       this.#fingerprint = undefined;
       this.#conn.extensions.insertLazy(Http2FingerprintKey, fingerprint.finish(list));
     }
-    if (this.#goawayId >= 0 && id > this.#goawayId) return; // after our final GOAWAY: ignored (RFC 9113 6.8)
+    if (this.#goawayId >= 0 && id > this.#goawayId) {
+      // After our final GOAWAY, a stream above its last id is ignored (RFC 9113 6.8), and so are the DATA and
+      // trailers that follow on it: remembered like a stream we reset, whose late frames are dropped silently.
+      this.#rememberReset(id);
+      return;
+    }
     // Handlers still running count too: a reset frees the stream slot at once, but a handler that ignores its
     // signal keeps working; without this, Rapid Reset under the reset limit would still pile up handlers.
     const max = this.#options.maxConcurrentStreams;

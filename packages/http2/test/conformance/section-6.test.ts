@@ -508,7 +508,13 @@ describe("RFC 9113 6.8 GOAWAY", () => {
     const final = await client.waitFor((f) => f.type === FrameType.GOAWAY && f.lastStreamId !== MAX_WINDOW);
     expect([final.lastStreamId, final.errorCode]).toEqual([1, ErrorCode.NO_ERROR]);
     const at = client.frames.length;
-    send(client, headersFrame(3, getFields()));
+    // Frames on a stream above the last stream id are ignored (6.8), DATA included (counted for flow control).
+    send(
+      client,
+      headersFrame(3, postFields(), END_HEADERS),
+      dataFrame(3, "ignored"),
+      headersFrame(3, [["x-trailer", "1"]]),
+    );
     await pingRoundTrip(client);
     expect(client.frames.slice(at).filter((f) => f.streamId === 3)).toEqual([]);
     send(client, rstStreamFrame(1, ErrorCode.CANCEL));
