@@ -315,16 +315,16 @@ describe("RFC 9113 6.5 SETTINGS", () => {
   });
 
   const parameters: [string, number, number, string][] = [
-    ["SETTINGS_HEADER_TABLE_SIZE", SettingId.HEADER_TABLE_SIZE, 4096, "1"],
-    ["SETTINGS_ENABLE_PUSH", SettingId.ENABLE_PUSH, 0, "2"],
-    ["SETTINGS_MAX_CONCURRENT_STREAMS", SettingId.MAX_CONCURRENT_STREAMS, 100, "3"],
-    ["SETTINGS_INITIAL_WINDOW_SIZE", SettingId.INITIAL_WINDOW_SIZE, 100, "4"],
-    ["SETTINGS_MAX_FRAME_SIZE", SettingId.MAX_FRAME_SIZE, 16_384, "5"],
-    ["SETTINGS_MAX_HEADER_LIST_SIZE", SettingId.MAX_HEADER_LIST_SIZE, 16_384, "6"],
-    ["an undefined parameter", 0xff, 1, "7"],
+    ["SETTINGS_HEADER_TABLE_SIZE", SettingId.HEADER_TABLE_SIZE, 4096, "generic/3.5/1"],
+    ["SETTINGS_ENABLE_PUSH", SettingId.ENABLE_PUSH, 0, "generic/3.5/2"],
+    ["SETTINGS_MAX_CONCURRENT_STREAMS", SettingId.MAX_CONCURRENT_STREAMS, 100, "generic/3.5/3"],
+    ["SETTINGS_INITIAL_WINDOW_SIZE", SettingId.INITIAL_WINDOW_SIZE, 100, "generic/3.5/4"],
+    ["SETTINGS_MAX_FRAME_SIZE", SettingId.MAX_FRAME_SIZE, 16_384, "generic/3.5/5"],
+    ["SETTINGS_MAX_HEADER_LIST_SIZE", SettingId.MAX_HEADER_LIST_SIZE, 16_384, "generic/3.5/6"],
+    ["an undefined parameter", 0xff, 1, "generic/3.5/7"],
   ];
-  for (const [name, id, value, n] of parameters) {
-    it(`6.5 SETTINGS with ${name} is acknowledged [h2spec generic/3.5/${n}]`, async () => {
+  for (const [name, id, value, h2spec] of parameters) {
+    it(`6.5 SETTINGS with ${name} is acknowledged [h2spec ${h2spec}]`, async () => {
       const { client } = await connect();
       const acks = settingsAcks(client);
       send(client, settingsFrame([[id, value]]));
