@@ -1,15 +1,5 @@
-import type { Duplex } from "node:stream";
+import { raceAbort, type Service, ShutdownError, signalOf } from "@tessera/core";
 import {
-  isTesseraError,
-  raceAbort,
-  type Service,
-  ShutdownError,
-  signalOf,
-  TimeoutError,
-  withTimeout,
-} from "@tessera/core";
-import {
-  type Authority,
   type Conn,
   type ConnectRequest,
   connectRequest,
@@ -31,28 +21,19 @@ import {
   type ServerSettings,
   successReply,
 } from "./command-context.js";
-import { type CommandName, commandName, Method } from "./constants.js";
+import { type CommandName, commandName } from "./constants.js";
 import {
   Socks5AuthError,
   Socks5CommandNotSupportedError,
-  Socks5HandshakeTimeoutError,
-  Socks5NoAcceptableMethodError,
   Socks5NotAllowedError,
   Socks5ProtocolError,
 } from "./errors.js";
 import { Socks5Request, Socks5Username } from "./keys.js";
-import { readMessage } from "./message-reader.js";
 import { type Socks5Policy, systemLookup } from "./policy.js";
 import { replyCodeFor } from "./reply-code.js";
+import { type HandshakeFailure, type HandshakeResult, ServerHandshake } from "./server-handshake.js";
 import { serveUdpAssociate } from "./udp-relay.js";
-import {
-  encodeAuthStatus,
-  encodeMessage,
-  encodeMethodSelection,
-  parseCredentials,
-  parseGreeting,
-  parseMessage,
-} from "./wire.js";
+import { encodeMessage } from "./wire.js";
 
 export interface Socks5ServerOptions {
   /**
@@ -133,55 +114,17 @@ export function socks5Server(options: Socks5ServerOptions = {}): Service<Conn, v
   return { serve: (conn: Conn) => serveConnection(conn, settings) };
 }
 
-/** Where in the handshake a failure happened: it decides what (if anything) the client is answered. */
-type Phase = "greeting" | "auth" | "request";
-
 async function serveConnection(conn: Conn, settings: ServerSettings): Promise<void> {
-  const handshake = withTimeout(signalOf(conn), settings.handshakeTimeout);
-  const signal = handshake.signal;
-  let stream: Duplex = conn.stream;
-  let phase: Phase = "greeting";
-  let command: number;
-  let target: Authority;
+  let request: HandshakeResult;
   try {
-    const greeting = await readMessage(stream, parseGreeting, signal);
-    stream = greeting.stream;
-    const method = chooseMethod(greeting.value.methods, settings);
-    if (method === Method.NoAcceptable) {
-      await closeWith(stream, encodeMethodSelection(Method.NoAcceptable));
-      throw new Socks5NoAcceptableMethodError(greeting.value.methods);
-    }
-    stream.write(encodeMethodSelection(method));
-    if (method === Method.UsernamePassword) {
-      phase = "auth";
-      const credentials = await readMessage(stream, parseCredentials, signal);
-      stream = credentials.stream;
-      const { username, password } = credentials.value;
-      const ok = await raceAbort(settings.authenticate!.serve({ username, password, conn }), signal);
-      if (!ok) {
-        await closeWith(stream, encodeAuthStatus(0x01));
-        throw new Socks5AuthError(username);
-      }
-      stream.write(encodeAuthStatus(0x00));
-      conn.extensions.insert(Socks5Username, username);
-    }
-    phase = "request";
-    const request = await readMessage(stream, parseMessage, signal);
-    stream = request.stream;
-    command = request.value.code;
-    target = { host: request.value.address.host, port: request.value.address.port };
-  } catch (error) {
-    const typed =
-      signal.aborted && signal.reason instanceof TimeoutError && !signalOf(conn).aborted
-        ? new Socks5HandshakeTimeoutError(settings.handshakeTimeout)
-        : error;
-    await closeWith(stream, failureAnswer(phase, typed), 200);
-    throw typed;
-  } finally {
-    handshake.dispose();
+    request = await new ServerHandshake(conn, settings).run();
+  } catch (failure) {
+    const { error, answer } = failure as HandshakeFailure;
+    await closeWith(conn.stream, answer, 200);
+    throw error;
   }
-
-  const client = stream === conn.stream ? conn : makeConn(stream, conn.extensions);
+  const { command, target } = request;
+  const client = request.stream === conn.stream ? conn : makeConn(request.stream, conn.extensions);
   try {
     const name = commandName(command);
     if (name === undefined || !settings.enabled.has(name)) throw new Socks5CommandNotSupportedError(command);
@@ -202,36 +145,6 @@ async function serveConnection(conn: Conn, settings: ServerSettings): Promise<vo
     if (!isAnswered(error)) await closeWith(client.stream, encodeMessage(replyCodeFor(error), UNSPECIFIED));
     throw error;
   }
-}
-
-function chooseMethod(offered: readonly number[], settings: ServerSettings): number {
-  if (settings.authenticate !== undefined && offered.includes(Method.UsernamePassword)) {
-    return Method.UsernamePassword;
-  }
-  if (settings.allowNoAuth && offered.includes(Method.NoAuth)) return Method.NoAuth;
-  return Method.NoAcceptable;
-}
-
-/** The last bytes for a failure during the handshake: nothing before a method was chosen. */
-function failureAnswer(phase: Phase, error: unknown): Buffer | undefined {
-  if (
-    isTesseraError(error, Socks5NoAcceptableMethodError.code) ||
-    isTesseraError(error, Socks5AuthError.code)
-  ) {
-    return undefined; // answered already
-  }
-  if (phase === "auth") return encodeAuthStatus(0xff);
-  if (phase === "request") {
-    // A truncated request or one that timed out gets no reply: the client is gone or not speaking.
-    if (
-      isTesseraError(error, Socks5ProtocolError.code) &&
-      (error as Socks5ProtocolError).reason === "truncated"
-    ) {
-      return undefined;
-    }
-    return encodeMessage(replyCodeFor(error), UNSPECIFIED);
-  }
-  return undefined;
 }
 
 async function serveConnect({ client, target, settings }: CommandContext): Promise<void> {

@@ -1,0 +1,218 @@
+// SOCKS5 through `tessera socks5` (its own process) side by side with the peers a user would otherwise pick, in
+// one run: bulk throughput against a direct loopback connection and Debian's danted, and connections per second
+// (handshake, CONNECT, one byte each way, close) against danted. Rounds alternate so noise hits each alike;
+// medians and ratios are printed. Run `node bench/socks5/index.mjs [--bytes=N] [--rounds=N] [--conns=N]`.
+import { execFileSync, spawn } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import net from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { arg, median, onExit, printTable, startCli } from "../lib.mjs";
+
+const TOTAL = arg("bytes", 512 * 1024 * 1024);
+const ROUNDS = arg("rounds", 3);
+const CONNS = arg("conns", 3000);
+const PARALLEL = arg("parallel", 50);
+const CHUNK = Buffer.alloc(64 * 1024, 7);
+
+/** A sink that counts bytes and answers "<count>\n" once TOTAL arrived; 1-byte messages are echoed. */
+function startSink() {
+  const server = net.createServer((socket) => {
+    let n = 0;
+    socket.on("data", (d) => {
+      n += d.length;
+      if (n === 1) socket.write(d); // a connection-rate probe
+      if (n >= TOTAL) socket.end(`${n}\n`);
+    });
+    socket.on("error", () => {});
+  });
+  return new Promise((resolve) => server.listen(0, "127.0.0.1", () => resolve(server)));
+}
+
+/** Read exactly n bytes from a socket (paused mode). */
+function readBytes(socket, n) {
+  return new Promise((resolve, reject) => {
+    const tryRead = () => {
+      const chunk = socket.read(n);
+      if (chunk === null) return;
+      socket.off("readable", tryRead);
+      socket.off("error", reject);
+      resolve(chunk);
+    };
+    socket.on("readable", tryRead);
+    socket.once("error", reject);
+    tryRead();
+  });
+}
+
+/** Connect to `port`, then (with a proxy) a SOCKS5 no-auth handshake and CONNECT to 127.0.0.1:target. */
+async function open(port, target) {
+  const socket = net.connect({ port, host: "127.0.0.1", noDelay: true });
+  await new Promise((resolve, reject) => {
+    socket.once("connect", resolve);
+    socket.once("error", reject);
+  });
+  if (target !== undefined) {
+    socket.write(Buffer.from([5, 1, 0]));
+    const method = await readBytes(socket, 2);
+    if (method[1] !== 0) throw new Error(`method ${method[1]}`);
+    const request = Buffer.from([5, 1, 0, 1, 127, 0, 0, 1, 0, 0]);
+    request.writeUInt16BE(target, 8);
+    socket.write(request);
+    const reply = await readBytes(socket, 10);
+    if (reply[1] !== 0) throw new Error(`reply ${reply[1]}`);
+  }
+  return socket;
+}
+
+/** Send TOTAL bytes and wait for the sink's count; MiB/s (handshake excluded). */
+async function throughput(port, target) {
+  const socket = await open(port, target);
+  return new Promise((resolve, reject) => {
+    const start = process.hrtime.bigint();
+    let sent = 0;
+    let reply = "";
+    const pump = () => {
+      while (sent < TOTAL) {
+        sent += CHUNK.length;
+        if (!socket.write(CHUNK)) return socket.once("drain", pump);
+      }
+    };
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new Error(`no answer after 60 s (reply so far: "${reply}")`));
+    }, 60_000);
+    socket.on("data", (d) => {
+      reply += d;
+      if (!reply.endsWith("\n")) return;
+      const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+      clearTimeout(timer);
+      socket.destroy();
+      if (Number(reply) !== sent) reject(new Error(`sink saw ${reply.trim()} of ${sent} bytes`));
+      else resolve(sent / 1024 / 1024 / seconds);
+    });
+    socket.on("error", (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+    pump();
+  });
+}
+
+/** CONNS connections, PARALLEL at a time: handshake, one byte there and back, close. Connections per second. */
+async function connectionRate(port, target) {
+  let next = 0;
+  let failed = 0;
+  const start = process.hrtime.bigint();
+  const worker = async () => {
+    while (next < CONNS) {
+      next++;
+      try {
+        const socket = await open(port, target);
+        socket.write("x");
+        await readBytes(socket, 1);
+        socket.destroy();
+      } catch {
+        failed++;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: PARALLEL }, worker));
+  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+  if (failed > CONNS / 100) throw new Error(`${failed} of ${CONNS} connections failed`);
+  return CONNS / seconds;
+}
+
+/** danted (Debian's dante-server) on a free port, no authentication, as nobody after start. */
+async function startDante() {
+  try {
+    execFileSync("sh", ["-c", "command -v danted"], { stdio: "ignore" });
+  } catch {
+    console.log("  (danted is missing: apt-get install dante-server; its rows are skipped)");
+    return undefined;
+  }
+  const probe = net.createServer();
+  await new Promise((r) => probe.listen(0, "127.0.0.1", r));
+  const port = probe.address().port;
+  await new Promise((r) => probe.close(r));
+  const dir = mkdtempSync(join(tmpdir(), "bench-danted-"));
+  const config = join(dir, "danted.conf");
+  writeFileSync(
+    config,
+    [
+      "logoutput: /dev/null",
+      `internal: 127.0.0.1 port = ${port}`,
+      "external: 127.0.0.1",
+      "socksmethod: none",
+      "clientmethod: none",
+      `user.privileged: ${process.getuid?.() === 0 ? "root" : process.env.USER}`,
+      "user.unprivileged: nobody",
+      "client pass { from: 127.0.0.0/8 to: 0.0.0.0/0 }",
+      "socks pass { from: 127.0.0.0/8 to: 0.0.0.0/0 command: connect }",
+      "",
+    ].join("\n"),
+  );
+  const child = spawn("danted", ["-f", config, "-p", join(dir, "pid")], { stdio: "ignore" });
+  const stop = () => {
+    if (child.exitCode === null) child.kill("SIGTERM");
+    rmSync(dir, { recursive: true, force: true });
+  };
+  onExit(stop);
+  for (let i = 0; i < 200; i++) {
+    const up = await new Promise((resolve) => {
+      const s = net.connect(port, "127.0.0.1");
+      s.once("connect", () => {
+        s.destroy();
+        resolve(true);
+      });
+      s.once("error", () => resolve(false));
+    });
+    if (up) return { port, stop };
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error("danted did not start");
+}
+
+const sink = await startSink();
+const sinkPort = sink.address().port;
+const tessera = await startCli([
+  "socks5",
+  "--listen",
+  "127.0.0.1:0",
+  "--allow-private",
+  "--log-level",
+  "warn",
+]);
+const dante = await startDante();
+
+const bulk = { direct: [], "tessera socks5": [] };
+const rate = { "tessera socks5": [] };
+if (dante) {
+  bulk.danted = [];
+  rate.danted = [];
+}
+await throughput(sinkPort, undefined); // warm-up
+await throughput(tessera.port, sinkPort);
+await connectionRate(tessera.port, sinkPort);
+if (dante) await connectionRate(dante.port, sinkPort);
+for (let round = 0; round < ROUNDS; round++) {
+  bulk.direct.push(await throughput(sinkPort, undefined));
+  bulk["tessera socks5"].push(await throughput(tessera.port, sinkPort));
+  if (dante) bulk.danted.push(await throughput(dante.port, sinkPort));
+  rate["tessera socks5"].push(await connectionRate(tessera.port, sinkPort));
+  if (dante) rate.danted.push(await connectionRate(dante.port, sinkPort));
+}
+await tessera.stop();
+dante?.stop();
+sink.close();
+
+printTable(
+  `socks5 bulk: ${TOTAL / 1024 / 1024} MiB per run, ${ROUNDS} rounds, median MiB/s`,
+  Object.entries(bulk).map(([name, v]) => ({ name, value: median(v), unit: "MiB/s" })),
+  "direct",
+);
+printTable(
+  `socks5 connections: ${CONNS} per run (${PARALLEL} at a time), ${ROUNDS} rounds, median conn/s`,
+  Object.entries(rate).map(([name, v]) => ({ name, value: median(v), unit: "conn/s" })),
+  dante ? "danted" : "tessera socks5",
+);
