@@ -67,6 +67,7 @@ export { memoryConnPair, memoryPair } from "./memory-pair.js";
 export type { Peeked, PeekedConn, PeekOptions, PeekStatus } from "./peek.js";
 export { peek, peekConn } from "./peek.js";
 export * from "./proxy-protocol/index.js";
+export { formatIpv4, formatIpv6, ipv4Bytes, ipv6Bytes } from "./proxy-protocol/ip-bytes.js";
 export { rewind } from "./rewind-stream.js";
 export type { Sniffed, SniffedProtocol, SniffOptions } from "./sniff.js";
 export { detectProtocol, sniff } from "./sniff.js";

@@ -21,7 +21,7 @@ import {
   proxyProtocol,
   type SocketAddress,
 } from "../src/index.js";
-import { delay } from "./helpers.js";
+import { delay, until } from "./helpers.js";
 
 // Real peers that speak the PROXY protocol to our server layer: curl (`--haproxy-protocol`, v1) and HAProxy 2.6
 // (`send-proxy-v2` with CRC32C, UNIQUE_ID, and from a TLS frontend the SSL, ALPN and AUTHORITY TLVs; its
@@ -36,9 +36,15 @@ afterEach(async () => {
 });
 
 /** Our server: strict PROXY protocol, then a tiny line service that answers "ok" to whatever came first. */
-async function ourServer(): Promise<{ port: number; conns: Conn[]; data: string[] }> {
+async function ourServer(): Promise<{
+  port: number;
+  conns: Conn[];
+  data: string[];
+  firstOf: Map<Conn, string>;
+}> {
   const conns: Conn[] = [];
   const data: string[] = [];
+  const firstOf = new Map<Conn, string>();
   const inner = service(async (conn: Conn) => {
     conns.push(conn);
     const first = await new Promise<string>((resolve) => {
@@ -51,6 +57,7 @@ async function ourServer(): Promise<{ port: number; conns: Conn[]; data: string[
       conn.stream.on("end", () => resolve(text));
     });
     data.push(first);
+    firstOf.set(conn, first);
     const body = "ok";
     conn.stream.end(
       first.startsWith("GET ")
@@ -64,7 +71,7 @@ async function ourServer(): Promise<{ port: number; conns: Conn[]; data: string[
     { onError: (e) => process.env.PP_DEBUG && console.error("ONERROR", e) },
   );
   cleanups.push(() => listener.close({ timeout: 1_000 }).then(() => undefined));
-  return { port: listener.address.port, conns, data };
+  return { port: listener.address.port, conns, data, firstOf };
 }
 
 /** A port nothing listens on right now (HAProxy needs a number; it cannot report an ephemeral one). */
@@ -117,6 +124,43 @@ async function haproxy(config: string, ports: number[]): Promise<void> {
       await delay(25);
     }
   }
+}
+
+/**
+ * Our server behind HAProxy: `frontend` and `backend` are the config lines after `bind 127.0.0.1:PORT` and
+ * after `server ours 127.0.0.1:PORT` respectively, so each test states only what it is about.
+ */
+async function behindHaproxy(
+  frontend: { bind?: string; lines?: string },
+  backend: { server: string; lines?: string },
+) {
+  const server = await ourServer();
+  const front = await freePort();
+  await haproxy(
+    `${defaults}
+frontend fe
+  bind 127.0.0.1:${front} ${frontend.bind ?? ""}
+  ${frontend.lines ?? ""}
+  default_backend be
+backend be
+  ${backend.lines ?? ""}
+  server ours 127.0.0.1:${server.port} ${backend.server}
+`,
+    [front],
+  );
+  return { server, front };
+}
+
+/** The connection HAProxy made for the client on `clientPort` (our readiness probes went through it too). */
+function connFor(conns: Conn[], clientPort: number): Conn {
+  const conn = conns.find((c) => portOf(c.extensions.get(ProxiedClientAddr)) === clientPort);
+  expect(conn, `a connection for client port ${clientPort}`).toBeDefined();
+  expect(conn!.extensions.get(ProxiedClientAddr)).toEqual({
+    family: "IPv4",
+    host: "127.0.0.1",
+    port: clientPort,
+  });
+  return conn!;
 }
 
 const defaults = `global
@@ -172,30 +216,15 @@ describe("PROXY protocol interop", () => {
 
   it("HAProxy send-proxy-v2 with CRC32C and UNIQUE_ID: the client behind HAProxy, checksum verified", async () => {
     if (!peer("haproxy")) return;
-    const server = await ourServer();
-    const front = await freePort();
-    await haproxy(
-      `${defaults}
-frontend fe
-  bind 127.0.0.1:${front}
-  unique-id-format tessera-%ci-%cp
-  default_backend be
-backend be
-  server ours 127.0.0.1:${server.port} send-proxy-v2 proxy-v2-options crc32c,unique-id
-`,
-      [front],
+    const { server, front } = await behindHaproxy(
+      { lines: "unique-id-format tessera-%ci-%cp" },
+      { server: "send-proxy-v2 proxy-v2-options crc32c,unique-id" },
     );
     const socket = netConnect(front, "127.0.0.1");
     await new Promise((resolve) => socket.once("connect", resolve));
     const clientPort = socket.localPort!;
     expect(await exchange(socket, "hello through haproxy")).toBe("ok");
-    // Our readiness probes went through HAProxy too: pick this client's connection by its port.
-    const conn = server.conns.find((c) => portOf(c.extensions.get(ProxiedClientAddr)) === clientPort)!;
-    expect(conn.extensions.get(ProxiedClientAddr)).toEqual({
-      family: "IPv4",
-      host: "127.0.0.1",
-      port: clientPort,
-    });
+    const conn = connFor(server.conns, clientPort);
     expect(conn.extensions.get(ProxiedDestAddr)).toEqual({ family: "IPv4", host: "127.0.0.1", port: front });
     // The socket's peer is HAProxy's own outgoing connection, not the client.
     expect(conn.extensions.get(PeerAddr)).not.toEqual(conn.extensions.get(ProxiedClientAddr));
@@ -207,25 +236,14 @@ backend be
 
   it("HAProxy terminating TLS with send-proxy-v2-ssl-cn: the SSL, ALPN and AUTHORITY TLVs", async () => {
     if (!peer("haproxy")) return;
-    const server = await ourServer();
-    const front = await freePort();
     const dir = mkdtempSync(join(tmpdir(), "tessera-haproxy-pem-"));
     cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
     const pem = join(dir, "localhost.pem");
-    writeFileSync(
-      pem,
-      readFileSync(new URL("localhost-cert.pem", fixtures), "utf8") +
-        readFileSync(new URL("localhost-key.pem", fixtures), "utf8"),
-    );
-    await haproxy(
-      `${defaults}
-frontend tls
-  bind 127.0.0.1:${front} ssl crt ${pem} alpn h2,http/1.1
-  default_backend be
-backend be
-  server ours 127.0.0.1:${server.port} send-proxy-v2-ssl-cn proxy-v2-options crc32c,authority,ssl-cipher,cert-sig,cert-key
-`,
-      [front],
+    const fixture = (name: string): string => readFileSync(new URL(name, fixtures), "utf8");
+    writeFileSync(pem, fixture("localhost-cert.pem") + fixture("localhost-key.pem"));
+    const { server, front } = await behindHaproxy(
+      { bind: `ssl crt ${pem} alpn h2,http/1.1` },
+      { server: "send-proxy-v2-ssl-cn proxy-v2-options crc32c,authority,ssl-cipher,cert-sig,cert-key" },
     );
     const socket = tlsConnect({
       host: "127.0.0.1",
@@ -239,14 +257,7 @@ backend be
     const version = socket.getProtocol();
     const cipher = socket.getCipher().standardName;
     expect(await exchange(socket, "hello over tls")).toBe("ok");
-    // Our readiness probes went through HAProxy too: pick this client's connection by its port.
-    const conn = server.conns.find((c) => portOf(c.extensions.get(ProxiedClientAddr)) === clientPort)!;
-    expect(conn.extensions.get(ProxiedClientAddr)).toEqual({
-      family: "IPv4",
-      host: "127.0.0.1",
-      port: clientPort,
-    });
-    expect(conn.extensions.get(ProxyProtocolHeader)).toMatchObject({
+    expect(connFor(server.conns, clientPort).extensions.get(ProxyProtocolHeader)).toMatchObject({
       version: 2,
       alpn: "h2",
       authority: "localhost",
@@ -260,29 +271,22 @@ backend be
     // A tcp-check that sends and expects an answer: a bare connect-and-reset check is often gone before the
     // listener accepts it (the listener drops connections whose peer already left).
     if (!peer("haproxy")) return;
-    const server = await ourServer();
-    const front = await freePort();
-    await haproxy(
-      `${defaults}
-frontend fe
-  bind 127.0.0.1:${front}
-  default_backend be
-backend be
-  timeout check 2s
-  option tcp-check
-  tcp-check send ping\\n
-  tcp-check expect string ok
-  server ours 127.0.0.1:${server.port} send-proxy-v2 check inter 100
-`,
-      [front],
+    const { server } = await behindHaproxy(
+      {},
+      {
+        server: "send-proxy-v2 check inter 100",
+        lines: "timeout check 2s\n  option tcp-check\n  tcp-check send ping\\n\n  tcp-check expect string ok",
+      },
     );
+    const isLocal = (c: Conn): boolean => c.extensions.get(ProxyProtocolHeader)?.command === "local";
     const deadline = Date.now() + 10_000;
-    while (!server.conns.some((c) => c.extensions.get(ProxyProtocolHeader)?.command === "local")) {
+    while (!server.conns.some(isLocal)) {
       if (Date.now() > deadline) throw new Error("no LOCAL health check arrived");
       await delay(20);
     }
-    const check = server.conns.find((c) => c.extensions.get(ProxyProtocolHeader)?.command === "local")!;
+    const check = server.conns.find(isLocal)!;
     expect(check.extensions.has(ProxiedClientAddr)).toBe(false);
-    expect(server.data[server.conns.indexOf(check)]).toBe("ping\n");
+    await until(() => server.firstOf.has(check));
+    expect(server.firstOf.get(check)).toBe("ping\n");
   });
 });

@@ -1,20 +1,35 @@
 import { isIPv4, isIPv6 } from "../address.js";
 
-// IP addresses as the 4 or 16 bytes a v2 header carries, and back to text. Node offers the text form only
-// (net.isIP, SocketAddress), so the conversions are here; inputs are validated with the package's own strict
-// isIPv4/isIPv6 first.
+// IP addresses as the 4 or 16 bytes binary protocols carry (PROXY v2, SOCKS5), and back to text. Node offers the
+// text form only (net.isIP, SocketAddress), so the conversions are here, exported for other packages; inputs are
+// validated with the package's own strict isIPv4/isIPv6 first.
 
-/** `"10.0.0.1"` from 4 bytes at `offset`. */
-export function ipv4Text(bytes: Uint8Array, offset: number): string {
+/**
+ * `"10.0.0.1"` from 4 bytes at `offset`.
+ *
+ * @example
+ * ```ts
+ * formatIpv4(Buffer.from([10, 0, 0, 1])); // "10.0.0.1"
+ * ```
+ */
+export function formatIpv4(bytes: Uint8Array, offset = 0): string {
   return `${bytes[offset]}.${bytes[offset + 1]}.${bytes[offset + 2]}.${bytes[offset + 3]}`;
 }
 
-/** RFC 5952 text of 16 bytes at `offset`: lower case, the longest run (2+) of zero groups as `::`. */
-export function ipv6Text(bytes: Uint8Array, offset: number): string {
+/**
+ * RFC 5952 text of 16 bytes at `offset`: lower case, the longest run (2+) of zero groups as `::`, IPv4-mapped
+ * addresses as `::ffff:1.2.3.4`.
+ *
+ * @example
+ * ```ts
+ * formatIpv6(ipv6Bytes("2001:0db8:0:0:0:0:0:1")!); // "2001:db8::1"
+ * ```
+ */
+export function formatIpv6(bytes: Uint8Array, offset = 0): string {
   // IPv4-mapped (::ffff:a.b.c.d) keeps its dotted tail (RFC 5952 section 5).
   let mapped = bytes[offset + 10] === 0xff && bytes[offset + 11] === 0xff;
   for (let i = 0; i < 10 && mapped; i++) mapped = bytes[offset + i] === 0;
-  if (mapped) return `::ffff:${ipv4Text(bytes, offset + 12)}`;
+  if (mapped) return `::ffff:${formatIpv4(bytes, offset + 12)}`;
   const groups: number[] = [];
   for (let i = 0; i < 8; i++) groups.push((bytes[offset + 2 * i]! << 8) | bytes[offset + 2 * i + 1]!);
   let bestStart = -1;
@@ -41,13 +56,27 @@ export function ipv6Text(bytes: Uint8Array, offset: number): string {
   return `${hex(0, bestStart)}::${hex(bestStart + bestLength, 8)}`;
 }
 
-/** 4 bytes of a dotted-quad IPv4 literal, or undefined when it is not one. */
+/**
+ * 4 bytes of a dotted-quad IPv4 literal, or undefined when it is not one.
+ *
+ * @example
+ * ```ts
+ * ipv4Bytes("192.0.2.1"); // <Buffer c0 00 02 01>
+ * ```
+ */
 export function ipv4Bytes(text: string): Buffer | undefined {
   if (!isIPv4(text)) return undefined;
   return Buffer.from(text.split(".").map(Number));
 }
 
-/** 16 bytes of an IPv6 literal (with `::` and an embedded IPv4 tail), or undefined when it is not one. */
+/**
+ * 16 bytes of an IPv6 literal (with `::` and an embedded IPv4 tail), or undefined when it is not one.
+ *
+ * @example
+ * ```ts
+ * ipv6Bytes("::ffff:192.0.2.1"); // <Buffer 00 ... 00 ff ff c0 00 02 01>
+ * ```
+ */
 export function ipv6Bytes(text: string): Buffer | undefined {
   if (!isIPv6(text)) return undefined;
   let hexText = text;

@@ -9,7 +9,7 @@ import {
   type ProxyHeaderInit,
   ProxyTlvType as T,
 } from "./header.js";
-import { ipv4Bytes, ipv4Text, ipv6Bytes, ipv6Text } from "./ip-bytes.js";
+import { formatIpv4, formatIpv6, ipv4Bytes, ipv6Bytes } from "./ip-bytes.js";
 import { decodeTlvs, encodeSsl, encodeTlv } from "./tlv.js";
 
 // Version 2, the binary form: the 12-byte signature, version and command (0x20 LOCAL, 0x21 PROXY), address
@@ -107,13 +107,13 @@ function readAddresses(
       return {};
     case 1:
       return {
-        source: inetSocketAddress(ipv4Text(header, at), header.readUInt16BE(at + 8)),
-        destination: inetSocketAddress(ipv4Text(header, at + 4), header.readUInt16BE(at + 10)),
+        source: inetSocketAddress(formatIpv4(header, at), header.readUInt16BE(at + 8)),
+        destination: inetSocketAddress(formatIpv4(header, at + 4), header.readUInt16BE(at + 10)),
       };
     case 2:
       return {
-        source: inetSocketAddress(ipv6Text(header, at), header.readUInt16BE(at + 32)),
-        destination: inetSocketAddress(ipv6Text(header, at + 16), header.readUInt16BE(at + 34)),
+        source: inetSocketAddress(formatIpv6(header, at), header.readUInt16BE(at + 32)),
+        destination: inetSocketAddress(formatIpv6(header, at + 16), header.readUInt16BE(at + 34)),
       };
     case 3:
       return { source: unixPath(header, at), destination: unixPath(header, at + UNIX_PATH) };
