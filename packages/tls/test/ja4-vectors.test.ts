@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { type ClientHello, ja4, readClientHello } from "../src/index.js";
+import { ja4 } from "../src/index.js";
+import { helloes } from "./support/captures.js";
 import { tcpFlows } from "./support/pcap.js";
 
 // The captures and expected values come from FoxIO's JA4 repository (BSD-3-Clause, see fixtures/ja4/LICENSE-JA4).
@@ -17,33 +18,6 @@ interface Expected {
   readonly "JA4.2"?: string;
   readonly "JA4_r.1"?: string;
   readonly "JA4_r.2"?: string;
-}
-
-// The ClientHellos of one direction of a connection: the first handshake record that starts a ClientHello
-// (after a SOCKS or CONNECT preamble, if any), then any further one in the plaintext records that follow.
-function helloes(bytes: Buffer): ClientHello[] {
-  let start = -1;
-  for (let i = 0; i + 5 < bytes.length; i++) {
-    if (bytes[i] === 0x16 && bytes[i + 1] === 3 && bytes[i + 5] === 1) {
-      start = i;
-      break;
-    }
-  }
-  if (start < 0) return [];
-  const out: ClientHello[] = [];
-  let at = start;
-  while (at + 5 <= bytes.length) {
-    const type = bytes[at];
-    const length = bytes.readUInt16BE(at + 3);
-    if (type === 0x16 && bytes[at + 5] === 1) {
-      const read = readClientHello(bytes.subarray(at));
-      if (read.status !== "complete") break;
-      out.push(read.hello);
-      at += read.length;
-    } else if (type === 0x16 || type === 0x14) at += 5 + length;
-    else break;
-  }
-  return out;
 }
 
 const captures = readdirSync(dir).filter((f) => f.endsWith(".json"));
