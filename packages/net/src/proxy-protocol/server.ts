@@ -19,7 +19,11 @@ export interface ProxyProtocolOptions {
   readonly versions?: readonly (1 | 2)[];
   /** The longest v2 header accepted, in bytes (at least 16). Default 4096. v1 lines are at most 107 bytes. */
   readonly maxHeaderLength?: number;
-  /** Milliseconds for the whole header to arrive. Default 10 000. */
+  /**
+   * Milliseconds for the whole header to arrive. Default 10 000. In optional mode, a connection whose first
+   * bytes have not committed to a header by then (none yet, or a prefix of a signature) is passed on as it is,
+   * so protocols where the server speaks first still work.
+   */
   readonly timeout?: number;
   /**
    * Also append the original client and destination to {@link PeerAddr} and {@link LocalAddr}, so code that
