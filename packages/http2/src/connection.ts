@@ -696,13 +696,20 @@ export class Http2ServerConnection implements FrameHandler, StreamOwner, Respons
   }
 
   #streamError(err: Http2Error): void {
-    const stream = this.#streams.get(err.streamId);
+    const id = err.streamId;
+    const stream = this.#streams.get(id);
     if (stream !== undefined) {
       this.#reset(stream, err.errorCode, true);
       return;
     }
-    this.#writer.rstStream(err.streamId, err.errorCode);
-    this.#rememberReset(err.streamId);
+    if (id > this.#lastStreamId || (id & 1) === 0) {
+      // An idle stream (a PRIORITY frame of the wrong length or depending on itself): RST_STREAM must not name
+      // one (RFC 9113 6.4), and a client would take it as a connection error. Raised to one instead (5.4.1).
+      this.#fail(err);
+      return;
+    }
+    this.#writer.rstStream(id, err.errorCode);
+    this.#rememberReset(id);
     this.#controlFrameQueued();
     this.#flushSoon();
     if (!this.#resets.hit()) this.#fail(new Http2EnhanceYourCalmError("too many stream errors"));

@@ -213,8 +213,16 @@ describe("RFC 9113 6.3 PRIORITY", () => {
 
   it("6.3 PRIORITY of a length other than 5 is a stream error FRAME_SIZE_ERROR [h2spec http2/6.3/2]", async () => {
     const { client } = await connect();
+    await held(client, 1);
     send(client, frame(FrameType.PRIORITY, 0, 1, Buffer.alloc(4)));
     await expectStreamError(client, 1, ErrorCode.FRAME_SIZE_ERROR);
+  });
+
+  it("6.3 PRIORITY of a length other than 5 on an idle stream is a connection error FRAME_SIZE_ERROR (no RST_STREAM on an idle stream, 6.4)", async () => {
+    const c = await connect();
+    send(c.client, frame(FrameType.PRIORITY, 0, 1, Buffer.alloc(4)));
+    await expectConnectionError(c, ErrorCode.FRAME_SIZE_ERROR);
+    expect(c.client.frames.filter((f) => f.type === FrameType.RST_STREAM)).toEqual([]);
   });
 
   it("6.3 PRIORITY with weight 1 is accepted [h2spec generic/3.3/1]", async () => {
