@@ -257,8 +257,7 @@ export class Http2ServerConnection implements FrameHandler, StreamOwner, Respons
     }
     const stream = this.#streams.get(id);
     if (stream === undefined || !remoteOpen(stream.state)) {
-      if (id > this.#lastStreamId)
-        throw new Http2ProtocolError(`DATA on idle stream ${id}`, "connection", id);
+      if (this.#idle(id)) throw new Http2ProtocolError(`DATA on idle stream ${id}`, "connection", id);
       // Closed or half-closed (remote): nobody will read it, but it counted against the connection window.
       this.#creditConnection(length);
       if (stream === undefined && this.#recentlyReset.has(id)) return;
@@ -293,6 +292,14 @@ export class Http2ServerConnection implements FrameHandler, StreamOwner, Respons
       }
     }
     if (frame.endStream) this.#remoteEnd(stream, undefined);
+  }
+
+  /**
+   * Whether stream `id` is idle (RFC 9113 5.1): a client stream above the highest opened, or any even-numbered
+   * one (the server's own streams, which it never opens: no push).
+   */
+  #idle(id: number): boolean {
+    return id > this.#lastStreamId || (id & 1) === 0;
   }
 
   #onHeaders(frame: Frame): void {
@@ -478,8 +485,7 @@ export class Http2ServerConnection implements FrameHandler, StreamOwner, Respons
 
   #onRstStream(frame: Frame): void {
     const id = frame.streamId;
-    if (id > this.#lastStreamId)
-      throw new Http2ProtocolError(`RST_STREAM on idle stream ${id}`, "connection", id);
+    if (this.#idle(id)) throw new Http2ProtocolError(`RST_STREAM on idle stream ${id}`, "connection", id);
     const stream = this.#streams.get(id);
     if (stream === undefined) return; // already closed: ignored
     if (!this.#resets.hit()) throw new Http2EnhanceYourCalmError("rapid reset: too many stream resets");
@@ -533,7 +539,7 @@ export class Http2ServerConnection implements FrameHandler, StreamOwner, Respons
       this.#fingerprint?.windowUpdate(increment);
       this.#connSend.increase(increment, "connection", 0);
     } else {
-      if (id > this.#lastStreamId)
+      if (this.#idle(id))
         throw new Http2ProtocolError(`WINDOW_UPDATE on idle stream ${id}`, "connection", id);
       const stream = this.#streams.get(id);
       if (stream === undefined) return; // closed: ignored
@@ -702,7 +708,7 @@ export class Http2ServerConnection implements FrameHandler, StreamOwner, Respons
       this.#reset(stream, err.errorCode, true);
       return;
     }
-    if (id > this.#lastStreamId || (id & 1) === 0) {
+    if (this.#idle(id)) {
       // An idle stream (a PRIORITY frame of the wrong length or depending on itself): RST_STREAM must not name
       // one (RFC 9113 6.4), and a client would take it as a connection error. Raised to one instead (5.4.1).
       this.#fail(err);

@@ -70,6 +70,20 @@ describe("RFC 9113 5.1 stream states: idle", () => {
     await expectConnectionError(c, ErrorCode.PROTOCOL_ERROR);
   });
 
+  for (const [name, make] of [
+    ["DATA", () => dataFrame(2, "test", true)],
+    ["RST_STREAM", () => rstStreamFrame(2, ErrorCode.CANCEL)],
+    ["WINDOW_UPDATE", () => windowUpdateFrame(2, 100)],
+  ] as [string, () => Buffer][]) {
+    it(`5.1 idle: ${name} on an even-numbered stream (the server's, never opened: push is off) is a connection error PROTOCOL_ERROR`, async () => {
+      const c = await connect();
+      send(c.client, headersFrame(3, getFields()));
+      await c.client.response(3);
+      send(c.client, make());
+      await expectConnectionError(c, ErrorCode.PROTOCOL_ERROR);
+    });
+  }
+
   it("5.1 idle: PRIORITY on an idle stream is allowed [h2spec generic/2/1]", async () => {
     const { client } = await connect();
     send(client, frame(FrameType.PRIORITY, 0, 1, priorityPayload(0, 16)));
