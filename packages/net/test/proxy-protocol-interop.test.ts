@@ -10,6 +10,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { peer } from "../../../test-support/peers.js";
 import {
   type Conn,
+  connectRequest,
   type InetSocketAddress,
   type Listener,
   LocalAddr,
@@ -19,7 +20,9 @@ import {
   ProxiedDestAddr,
   ProxyProtocolHeader,
   proxyProtocol,
+  proxyProtocolConnector,
   type SocketAddress,
+  tcpConnector,
 } from "../src/index.js";
 import { delay, until } from "./helpers.js";
 
@@ -289,4 +292,36 @@ describe("PROXY protocol interop", () => {
     await until(() => server.firstOf.has(check));
     expect(server.firstOf.get(check)).toBe("ping\n");
   });
+
+  it.each([1, 2] as const)(
+    "our proxyProtocolConnector (v%i) into HAProxy's accept-proxy: HAProxy takes our client as its own",
+    async (version) => {
+      if (!peer("haproxy")) return;
+      // HAProxy parses what we send (checking the CRC32C), then speaks for that client to our server layer.
+      const { server, front } = await behindHaproxy({ bind: "accept-proxy" }, { server: "send-proxy-v2" });
+      const claimed = { family: "IPv4", host: "192.0.2.44", port: 4444 } as const;
+      const connector = stack(
+        proxyProtocolConnector({
+          version,
+          header: {
+            source: claimed,
+            destination: { family: "IPv4", host: "127.0.0.1", port: front },
+            ...(version === 2 ? { authority: "example.com", uniqueId: "id-1", crc32c: true } : {}),
+          },
+        }),
+      ).into(tcpConnector());
+      const conn = await connector.serve(connectRequest(`127.0.0.1:${front}`));
+      conn.stream.end("hello from a claimed client");
+      let reply = "";
+      for await (const chunk of conn.stream) reply += chunk;
+      expect(reply).toBe("ok");
+      const seen = server.conns.find((c) => server.firstOf.get(c) === "hello from a claimed client");
+      expect(seen?.extensions.get(ProxiedClientAddr)).toEqual(claimed);
+      expect(seen?.extensions.get(ProxiedDestAddr)).toEqual({
+        family: "IPv4",
+        host: "127.0.0.1",
+        port: front,
+      });
+    },
+  );
 });
