@@ -183,9 +183,19 @@ const tessera = await startCli([
   "--log-level",
   "warn",
 ]);
+const relay = await startCli([
+  "forward",
+  "--listen",
+  "127.0.0.1:0",
+  "--to",
+  `127.0.0.1:${sinkPort}`,
+  "--log-level",
+  "warn",
+]);
 const dante = await startDante();
 
-const bulk = { direct: [], "tessera socks5": [] };
+// `tessera forward` (a plain TCP relay, no SOCKS) shows what the relay itself costs.
+const bulk = { direct: [], "tessera forward (no SOCKS)": [], "tessera socks5": [] };
 const rate = { "tessera socks5": [] };
 if (dante) {
   bulk.danted = [];
@@ -197,12 +207,14 @@ await connectionRate(tessera.port, sinkPort);
 if (dante) await connectionRate(dante.port, sinkPort);
 for (let round = 0; round < ROUNDS; round++) {
   bulk.direct.push(await throughput(sinkPort, undefined));
+  bulk["tessera forward (no SOCKS)"].push(await throughput(relay.port, undefined));
   bulk["tessera socks5"].push(await throughput(tessera.port, sinkPort));
   if (dante) bulk.danted.push(await throughput(dante.port, sinkPort));
   rate["tessera socks5"].push(await connectionRate(tessera.port, sinkPort));
   if (dante) rate.danted.push(await connectionRate(dante.port, sinkPort));
 }
 await tessera.stop();
+await relay.stop();
 dante?.stop();
 sink.close();
 
