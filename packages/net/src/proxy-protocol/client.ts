@@ -50,6 +50,9 @@ function defaultAddresses(
  * {@link LocalAddr}; without them, the new connection's own local and peer addresses; without those,
  * `UNKNOWN`/`UNSPEC`. What was sent is recorded as {@link ProxyProtocolSent} on the connection.
  *
+ * Put it right over the transport connector (TCP), under TLS and application protocols: the header is the
+ * first bytes on the wire, before a TLS ClientHello.
+ *
  * An encoding failure (TLVs with v1, say) destroys the new connection and rejects.
  *
  * @example
