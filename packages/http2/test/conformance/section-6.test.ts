@@ -373,6 +373,23 @@ describe("RFC 9113 6.5.2 defined settings", () => {
     await expectConnectionError(c, ErrorCode.PROTOCOL_ERROR);
   });
 
+  it("6.5.2 the bounds themselves are valid: INITIAL_WINDOW_SIZE 2^31-1, MAX_FRAME_SIZE 16384 and 2^24-1, ENABLE_PUSH 0 and 1", async () => {
+    const { client } = await connect();
+    send(
+      client,
+      settingsFrame([
+        [SettingId.INITIAL_WINDOW_SIZE, MAX_WINDOW],
+        [SettingId.MAX_FRAME_SIZE, 16_384],
+        [SettingId.MAX_FRAME_SIZE, 2 ** 24 - 1],
+        [SettingId.ENABLE_PUSH, 1],
+        [SettingId.ENABLE_PUSH, 0],
+      ]),
+    );
+    await expectAlive(client, false);
+    send(client, headersFrame(1, getFields()));
+    await expectResponse(client, 1);
+  });
+
   it("6.5.2 a SETTINGS parameter with an unknown identifier is ignored [h2spec http2/6.5.2/5]", async () => {
     const { client } = await connect();
     send(client, settingsFrame([[0xff, 1]]));
@@ -607,6 +624,14 @@ describe("RFC 9113 6.9.1 the flow-control window", () => {
     const { client } = await connect([[SettingId.INITIAL_WINDOW_SIZE, 1]]);
     send(client, headersFrame(1, getFields("/bytes/20")));
     expect((await nextData(client, 1)).data.length).toBe(1);
+  });
+
+  it("6.9.1 WINDOW_UPDATEs that take the connection and a stream window to exactly 2^31-1 are accepted", async () => {
+    const { client } = await connect();
+    await held(client, 1);
+    // The connection window is 65535 - 4 ("held"), and so is the stream's.
+    send(client, windowUpdateFrame(0, MAX_WINDOW - 65_531), windowUpdateFrame(1, MAX_WINDOW - 65_531));
+    await expectAlive(client, false);
   });
 
   it("6.9.1 WINDOW_UPDATEs that take the connection window past 2^31-1 are a connection error FLOW_CONTROL_ERROR [h2spec http2/6.9.1/2]", async () => {

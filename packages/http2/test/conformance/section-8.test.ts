@@ -131,6 +131,20 @@ describe("RFC 9113 8.1.1 malformed messages", () => {
     await expectStreamError(client, 1, ErrorCode.PROTOCOL_ERROR);
   });
 
+  it("8.1.1 two content-length fields that disagree are malformed", async () => {
+    const { client } = await connect();
+    const extra: [string, string][] = [
+      ["content-length", "4"],
+      ["content-length", "5"],
+    ];
+    send(client, headersFrame(1, postFields("/echo", extra), END_HEADERS), dataFrame(1, "test", true));
+    await expectStreamError(client, 1, ErrorCode.PROTOCOL_ERROR);
+  });
+
+  it("8.1.1 a content-length that is not a number is malformed", async () => {
+    await expectMalformed([...getFields(), ["content-length", "-1"]]);
+  });
+
   it("8.1.1 content-length that matches the DATA is served", async () => {
     const { client } = await connect();
     send(
@@ -150,9 +164,17 @@ describe("RFC 9113 8.2 HTTP fields", () => {
 });
 
 describe("RFC 9113 8.2.1 field validity", () => {
-  it("8.2.1 a field name with a character outside the token set (a space) is malformed", async () => {
-    await expectMalformed([...getFields(), ["x test", "ok"]]);
-  });
+  for (const [what, name] of [
+    ["a space", "x test"],
+    ["a tab", "x\ttest"],
+    ["DEL (0x7f)", "x\u007ftest"],
+    ["an octet above 0x7f", "x\u00e9test"],
+    ["a control character", "x\u0001test"],
+  ]) {
+    it(`8.2.1 a field name with ${what} is malformed`, async () => {
+      await expectMalformed([...getFields(), [name!, "ok"]]);
+    });
+  }
 
   it("8.2.1 a field name with a colon other than at the start is malformed", async () => {
     await expectMalformed([...getFields(), ["x:test", "ok"]]);
