@@ -67,6 +67,11 @@ describe("--proxy-protocol on server commands", () => {
     expect((await roundTrip(port, `${header}hello`)).toString()).toBe("hello");
   });
 
+  it("demo --proxy-protocol: the relay reads the header, the echo server behind it gets the plain bytes", async () => {
+    const { port } = await startServer(["demo", "--proxy-protocol"]);
+    expect((await roundTrip(port, `${header}through the relay`)).toString()).toBe("through the relay");
+  });
+
   it("the two flags together are a usage error", async () => {
     const { io } = testIo();
     await expect(main(["echo", "--proxy-protocol", "--proxy-protocol-optional"], io)).rejects.toBeInstanceOf(

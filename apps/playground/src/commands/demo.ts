@@ -20,7 +20,9 @@ export async function demo(argv: readonly string[], io: Io): Promise<Running | u
     return undefined;
   }
   const settings = serverSettings(args);
-  const backend = await listen({ host: "127.0.0.1", port: 0 }, connectionStack(settings, echo));
+  // The relay in front reads any PROXY header (--proxy-protocol); the echo server behind it gets plain bytes.
+  const backendSettings = { ...settings, proxyProtocol: undefined };
+  const backend = await listen({ host: "127.0.0.1", port: 0 }, connectionStack(backendSettings, echo));
   const relay = forwardService(tcpConnector({ timeout: 5_000 }), formatSocketAddress(backend.address));
   const running = await serve(io, settings, connectionStack(settings, relay));
   const front = formatSocketAddress(running.listener.address);
