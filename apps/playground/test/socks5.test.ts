@@ -22,6 +22,11 @@ async function curl(...args: string[]): Promise<{ stdout: string; stderr: string
   }
 }
 
+/** `tessera socks5` that reaches loopback (the tests' targets are there), with --auth. */
+function startOpenSocks(auth: string) {
+  return startServer(["socks5", "--listen", "127.0.0.1:0", "--allow-private", "--auth", auth]);
+}
+
 function via(port: number, username?: string, password?: string) {
   return stack(socks5Connect({ proxy: `127.0.0.1:${port}`, username, password })).into(tcpConnector());
 }
@@ -59,14 +64,7 @@ describe("tessera socks5", () => {
   it("curl --socks5-hostname and -x socks5h://user:pass@ through it; a wrong password is refused", async () => {
     if (!peer("curl")) return;
     const echo = await startServer(["echo", "--listen", "127.0.0.1:0"]);
-    const socks = await startServer([
-      "socks5",
-      "--listen",
-      "127.0.0.1:0",
-      "--allow-private",
-      "--auth",
-      "me:p:w",
-    ]);
+    const socks = await startOpenSocks("me:p:w");
     const url = `http://localhost:${echo.port}/via-socks`;
     const ok = await curl("-x", `socks5h://me:p%3Aw@127.0.0.1:${socks.port}`, url);
     expect((JSON.parse(ok.stdout) as EchoDocument).target).toBe("/via-socks");
@@ -79,14 +77,7 @@ describe("tessera socks5", () => {
 
   it("tessera http --proxy socks5h://USER:PASS@HOST:PORT and socks5://", async () => {
     const echo = await startServer(["echo", "--listen", "127.0.0.1:0"]);
-    const socks = await startServer([
-      "socks5",
-      "--listen",
-      "127.0.0.1:0",
-      "--allow-private",
-      "--auth",
-      "u:pw",
-    ]);
+    const socks = await startOpenSocks("u:pw");
     for (const scheme of ["socks5h", "socks5"]) {
       const t = testIo();
       await main(

@@ -1,5 +1,5 @@
 export type { Socks5Address } from "./address.js";
-export { formatIpv6, socks5Address, UNSPECIFIED } from "./address.js";
+export { socks5Address, UNSPECIFIED } from "./address.js";
 export type { Socks5Authenticator, Socks5AuthRequest } from "./authenticator.js";
 export { staticCredentials } from "./authenticator.js";
 export type {

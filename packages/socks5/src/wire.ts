@@ -1,4 +1,5 @@
-import { addressLength, formatIpv6, type Socks5Address, writeAddress } from "./address.js";
+import { formatIpv4, formatIpv6 } from "@tessera/net";
+import { addressLength, type Socks5Address, writeAddress } from "./address.js";
 import { AddressType, SOCKS_VERSION, USERPASS_VERSION } from "./constants.js";
 import { Socks5ProtocolError } from "./errors.js";
 
@@ -102,7 +103,7 @@ export function parseAddress(
   if (type === AddressType.IPv4) {
     portAt = at + 4;
     if (bytes.length < portAt + 2) return undefined;
-    host = `${bytes[at]}.${bytes[at + 1]}.${bytes[at + 2]}.${bytes[at + 3]}`;
+    host = formatIpv4(bytes, at);
     kind = "ipv4";
   } else if (type === AddressType.IPv6) {
     portAt = at + 16;

@@ -29,7 +29,7 @@ import {
   socks5UdpAssociate,
   staticCredentials,
 } from "../src/index.js";
-import { closedPort, later, startEcho, startSocks, startUdpEcho } from "./support.js";
+import { closedPort, later, roundTrip, startEcho, startSocks, startUdpEcho } from "./support.js";
 
 /** The server, remembering each connection it serves (to look at its extensions afterwards). */
 function recording(seen: Conn[], server: Service<Conn, void>): Service<Conn, void> {
@@ -39,18 +39,6 @@ function recording(seen: Conn[], server: Service<Conn, void>): Service<Conn, voi
       return server.serve(c);
     },
   };
-}
-
-function roundTrip(c: Conn, text: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let got = "";
-    c.stream.on("data", (d: Buffer) => {
-      got += d.toString();
-      if (got.length >= text.length) resolve(got);
-    });
-    c.stream.on("error", reject);
-    c.stream.write(text);
-  });
 }
 
 describe("client connector", () => {

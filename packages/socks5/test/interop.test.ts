@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { stack } from "@tessera/core";
-import { type Conn, connectRequest, tcpConnector } from "@tessera/net";
+import { connectRequest, tcpConnector } from "@tessera/net";
 import { describe, expect, it } from "vitest";
 import { peer } from "../../../test-support/peers.js";
 import {
@@ -17,7 +17,7 @@ import {
   socks5UdpAssociate,
   staticCredentials,
 } from "../src/index.js";
-import { closedPort, later, startEcho, startSocks, startUdpEcho } from "./support.js";
+import { closedPort, later, roundTrip, startEcho, startSocks, startUdpEcho } from "./support.js";
 
 const run = promisify(execFile);
 
@@ -73,18 +73,6 @@ async function startPeer(command: string, args: string[], port: number): Promise
     }
     await new Promise((r) => setTimeout(r, 50));
   }
-}
-
-function roundTrip(c: Conn, text: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let got = "";
-    c.stream.on("data", (d: Buffer) => {
-      got += d.toString();
-      if (got.length >= text.length) resolve(got);
-    });
-    c.stream.on("error", reject);
-    c.stream.write(text);
-  });
 }
 
 function via(

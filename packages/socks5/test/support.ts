@@ -149,3 +149,16 @@ export async function rawSocket(port: number) {
     });
   return { socket, read, closed };
 }
+
+/** Write `text` on a connection and resolve with as many characters as come back. */
+export function roundTrip(c: Conn, text: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let got = "";
+    c.stream.on("data", (d: Buffer) => {
+      got += d.toString();
+      if (got.length >= text.length) resolve(got);
+    });
+    c.stream.on("error", reject);
+    c.stream.write(text);
+  });
+}

@@ -1,3 +1,4 @@
+import { formatIpv6 } from "@tessera/net";
 import { describe, expect, it } from "vitest";
 import {
   encodeAuthStatus,
@@ -6,7 +7,6 @@ import {
   encodeMessage,
   encodeMethodSelection,
   encodeUdpDatagram,
-  formatIpv6,
   type MessageParser,
   parseAuthStatus,
   parseCredentials,
