@@ -1,6 +1,6 @@
 import { createSocket } from "node:dgram";
 import net from "node:net";
-import { Extensions, type Service, stack } from "@tessera/core";
+import { appendSignal, Extensions, type Service, stack } from "@tessera/core";
 import {
   type Conn,
   ConnectTarget,
@@ -16,6 +16,7 @@ import {
   parseUdpDatagram,
   Reply,
   Socks5AuthError,
+  Socks5HandshakeTimeoutError,
   Socks5NoAcceptableMethodError,
   Socks5Proxy,
   Socks5ReplyError,
@@ -160,6 +161,58 @@ describe("client connector", () => {
     const error = await connector.serve(connectRequest("t.test:80")).catch((e) => e);
     expect((error as Socks5ReplyError).reply).toBe(Reply.GeneralFailure);
     expect(((await served) as Error).name).toBe("ShutdownError");
+  });
+});
+
+describe("client handshake failures", () => {
+  /** A connector whose "proxy" is the other end of a memory pair, driven by `proxy`. */
+  function fakeProxy(proxy: (stream: Conn["stream"]) => void) {
+    const [client, server] = memoryConnPair();
+    proxy(server.stream);
+    later(() => server.stream.destroy());
+    return { serve: async () => client };
+  }
+
+  it("a proxy that never answers: Socks5HandshakeTimeoutError, and the connection is ended", async () => {
+    let closed = false;
+    const connector = stack(socks5Connect({ proxy: "p.test:1", timeout: 50 })).into(
+      fakeProxy((s) => {
+        s.resume();
+        s.on("end", () => {
+          closed = true;
+        });
+      }),
+    );
+    const error = await connector.serve(connectRequest("t.test:1")).catch((e) => e);
+    expect(error).toBeInstanceOf(Socks5HandshakeTimeoutError);
+    await new Promise((r) => setTimeout(r, 10));
+    expect(closed).toBe(true);
+  });
+
+  it("a proxy choosing a method that was not offered, or answering with a bad version: protocol errors", async () => {
+    const gssapi = stack(socks5Connect({ proxy: "p.test:1" })).into(
+      fakeProxy((s) => s.once("data", () => s.write(Buffer.from([5, 1])))),
+    );
+    expect(await gssapi.serve(connectRequest("t.test:1")).catch((e) => e)).toMatchObject({
+      code: "ERR_SOCKS5_PROTOCOL",
+      reason: "unexpected",
+    });
+    const socks4 = stack(socks5Connect({ proxy: "p.test:1" })).into(
+      fakeProxy((s) => s.once("data", () => s.write(Buffer.from([0, 0x5a])))),
+    );
+    expect(await socks4.serve(connectRequest("t.test:1")).catch((e) => e)).toMatchObject({
+      reason: "version",
+    });
+  });
+
+  it("the request's signal aborts the handshake", async () => {
+    const controller = new AbortController();
+    const connector = stack(socks5Connect({ proxy: "p.test:1" })).into(fakeProxy((s) => s.resume()));
+    const pending = connector.serve(
+      connectRequest("t.test:1", appendSignal(new Extensions(), controller.signal)),
+    );
+    controller.abort(new Error("caller gave up"));
+    expect(await pending.catch((e) => e)).toMatchObject({ code: "ERR_ABORTED" });
   });
 });
 
