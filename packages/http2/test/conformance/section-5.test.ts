@@ -427,6 +427,16 @@ describe("RFC 9113 5.4 error handling", () => {
     expect(goaway.lastStreamId).toBe(1);
   });
 
+  it("5.4.1 frames after the one that caused a connection error are not processed, even in the same write", async () => {
+    const c = await connect();
+    c.client.write(
+      Buffer.concat([frame(FrameType.PING, 0, 0, Buffer.alloc(6)), headersFrame(1, getFields())]),
+    );
+    const goaway = await expectConnectionError(c, ErrorCode.FRAME_SIZE_ERROR);
+    expect(goaway.lastStreamId).toBe(0);
+    expect(c.client.stream(1)).toEqual([]);
+  });
+
   it("5.4.2 a stream error resets that stream only; other streams go on", async () => {
     const { client } = await connect();
     await openStream(client, 1);
