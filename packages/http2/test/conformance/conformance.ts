@@ -25,22 +25,10 @@ export const conformanceHandler = service(async (req: Request) => {
   const path = req.path;
   if (path === "/echo") {
     const body = await req.body.text();
-    const trailers = req.body.trailers;
+    const names = req.body.trailers?.toJSON().map(([name]) => name);
     return Response.text(
       body,
-      trailers === undefined
-        ? undefined
-        : {
-            headers: [
-              [
-                "x-trailers",
-                trailers
-                  .toJSON()
-                  .map(([n]) => n)
-                  .join(","),
-              ],
-            ],
-          },
+      names === undefined ? undefined : { headers: [["x-trailers", names.join(",")]] },
     );
   }
   if (path.startsWith("/bytes/")) return Response.text("x".repeat(Number(path.slice(7))));
