@@ -2,7 +2,9 @@
 // one run: bulk throughput against a direct loopback connection and Debian's danted, and connections per second
 // (handshake, CONNECT, one byte each way, close) against danted. Rounds alternate so noise hits each alike;
 // medians and ratios are printed. Run `node bench/socks5/index.mjs [--bytes=N] [--rounds=N] [--conns=N]`.
-import { execFileSync, spawn } from "node:child_process";
+// With taskset (util-linux), the proxies run on CPU 0 and this process (client and sink) on CPU 1, as in
+// PERFORMANCE.md, so a proxy that forks helpers (danted) gets no more CPU than one that does not.
+import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import net from "node:net";
 import { tmpdir } from "node:os";
@@ -11,9 +13,12 @@ import { arg, median, onExit, printTable, startCli } from "../lib.mjs";
 
 const TOTAL = arg("bytes", 512 * 1024 * 1024);
 const ROUNDS = arg("rounds", 3);
-const CONNS = arg("conns", 3000);
+const CONNS = arg("conns", 2000);
 const PARALLEL = arg("parallel", 50);
 const CHUNK = Buffer.alloc(64 * 1024, 7);
+const pinned = spawnSync("taskset", ["-c", "1", "true"]).status === 0;
+if (pinned) spawnSync("taskset", ["-p", "-c", "1", String(process.pid)], { stdio: "ignore" });
+const PROXY_CPU = pinned ? 0 : undefined;
 
 /** A sink that counts bytes and answers "<count>\n" once TOTAL arrived; 1-byte messages are echoed. */
 function startSink() {
@@ -103,6 +108,7 @@ async function throughput(port, target) {
 async function connectionRate(port, target) {
   let next = 0;
   let failed = 0;
+  let firstError;
   const start = process.hrtime.bigint();
   const worker = async () => {
     while (next < CONNS) {
@@ -112,14 +118,17 @@ async function connectionRate(port, target) {
         socket.write("x");
         await readBytes(socket, 1);
         socket.destroy();
-      } catch {
+      } catch (error) {
         failed++;
+        firstError ??= error;
       }
     }
   };
   await Promise.all(Array.from({ length: PARALLEL }, worker));
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-  if (failed > CONNS / 100) throw new Error(`${failed} of ${CONNS} connections failed`);
+  if (failed > CONNS / 100) {
+    throw new Error(`${failed} of ${CONNS} connections failed, the first with: ${firstError?.message}`);
+  }
   return CONNS / seconds;
 }
 
@@ -152,7 +161,10 @@ async function startDante() {
       "",
     ].join("\n"),
   );
-  const child = spawn("danted", ["-f", config, "-p", join(dir, "pid")], { stdio: "ignore" });
+  const argv = ["-f", config, "-p", join(dir, "pid")];
+  const child = pinned
+    ? spawn("taskset", ["-c", String(PROXY_CPU), "danted", ...argv], { stdio: "ignore" })
+    : spawn("danted", argv, { stdio: "ignore" });
   const stop = () => {
     if (child.exitCode === null) child.kill("SIGTERM");
     rmSync(dir, { recursive: true, force: true });
@@ -175,23 +187,14 @@ async function startDante() {
 
 const sink = await startSink();
 const sinkPort = sink.address().port;
-const tessera = await startCli([
-  "socks5",
-  "--listen",
-  "127.0.0.1:0",
-  "--allow-private",
-  "--log-level",
-  "warn",
-]);
-const relay = await startCli([
-  "forward",
-  "--listen",
-  "127.0.0.1:0",
-  "--to",
-  `127.0.0.1:${sinkPort}`,
-  "--log-level",
-  "warn",
-]);
+const tessera = await startCli(
+  ["socks5", "--listen", "127.0.0.1:0", "--allow-private", "--log-level", "warn"],
+  { cpu: PROXY_CPU },
+);
+const relay = await startCli(
+  ["forward", "--listen", "127.0.0.1:0", "--to", `127.0.0.1:${sinkPort}`, "--log-level", "warn"],
+  { cpu: PROXY_CPU },
+);
 const dante = await startDante();
 
 // `tessera forward` (a plain TCP relay, no SOCKS) shows what the relay itself costs.
@@ -218,13 +221,14 @@ await relay.stop();
 dante?.stop();
 sink.close();
 
+const where = pinned ? "proxies on CPU 0, client and sink on CPU 1" : "not pinned: taskset missing";
 printTable(
-  `socks5 bulk: ${TOTAL / 1024 / 1024} MiB per run, ${ROUNDS} rounds, median MiB/s`,
+  `socks5 bulk (${where}): ${TOTAL / 1024 / 1024} MiB per run, ${ROUNDS} rounds, median MiB/s`,
   Object.entries(bulk).map(([name, v]) => ({ name, value: median(v), unit: "MiB/s" })),
   "direct",
 );
 printTable(
-  `socks5 connections: ${CONNS} per run (${PARALLEL} at a time), ${ROUNDS} rounds, median conn/s`,
+  `socks5 connections (${where}): ${CONNS} per run (${PARALLEL} at a time), ${ROUNDS} rounds, median conn/s`,
   Object.entries(rate).map(([name, v]) => ({ name, value: median(v), unit: "conn/s" })),
   dante ? "danted" : "tessera socks5",
 );
