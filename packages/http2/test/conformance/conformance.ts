@@ -292,6 +292,40 @@ export async function expectResponse(
   return res;
 }
 
+/** Opens `id` on /hold with END_STREAM: half-closed (remote); the server's side stays open ("held" sent). */
+export async function halfClosedRemote(client: RawClient, id: number): Promise<void> {
+  send(client, headersFrame(id, getFields("/hold")));
+  await nextData(client, id);
+}
+
+/** Opens `id` on /hold without END_STREAM: open both ways ("held" sent). */
+export async function openStream(client: RawClient, id: number): Promise<void> {
+  send(client, headersFrame(id, getFields("/hold"), FrameFlag.END_HEADERS));
+  await nextData(client, id);
+}
+
+/** A PUSH_PROMISE on `streamId` promising stream `promised`, with a request's field block. */
+export function pushPromiseFrame(streamId: number, promised: number): Buffer {
+  const id = Buffer.alloc(4);
+  id.writeUInt32BE(promised);
+  return frame(
+    FrameType.PUSH_PROMISE,
+    FrameFlag.END_HEADERS,
+    streamId,
+    Buffer.concat([id, block(getFields())]),
+  );
+}
+
+/** The server closes the connection and its serve() settles, without a GOAWAY carrying an error of its own. */
+export async function expectCleanClose(c: { client: RawClient; done: Promise<void> }): Promise<void> {
+  await c.client.waitClosed();
+  await c.done;
+  const errors = c.client.frames.filter(
+    (f) => f.type === FrameType.GOAWAY && f.errorCode !== ErrorCode.NO_ERROR,
+  );
+  expect(errors.map((f) => named(f.errorCode))).toEqual([]);
+}
+
 /** The DATA frames received on `streamId` so far. */
 export function dataOf(client: RawClient, streamId: number): Got[] {
   return client.stream(streamId).filter((f) => f.type === FrameType.DATA);

@@ -15,10 +15,12 @@ import {
   FrameType,
   frame,
   getFields,
+  halfClosedRemote,
   headersFrame,
-  nextData,
+  openStream,
   postFields,
   priorityPayload,
+  pushPromiseFrame,
   rstStreamFrame,
   SettingId,
   send,
@@ -26,18 +28,6 @@ import {
 } from "./conformance.js";
 
 const END_HEADERS = FrameFlag.END_HEADERS;
-
-/** Opens `id` on /hold with END_STREAM: half-closed (remote), our side still open (head and "held" sent). */
-async function halfClosedRemote(client: RawClient, id: number): Promise<void> {
-  send(client, headersFrame(id, getFields("/hold")));
-  await nextData(client, id);
-}
-
-/** Opens `id` on /hold without END_STREAM: open both ways. */
-async function openStream(client: RawClient, id: number): Promise<void> {
-  send(client, headersFrame(id, getFields("/hold"), END_HEADERS));
-  await nextData(client, id);
-}
 
 /** A GET on `id` served to the end: the stream is closed (END_STREAM both ways). */
 async function closedStream(client: RawClient, id: number): Promise<void> {
@@ -112,12 +102,11 @@ describe("RFC 9113 5.1 stream states: reserved", () => {
     expect(client.frames.filter((f) => f.type === FrameType.PUSH_PROMISE)).toEqual([]);
   });
 
-  it("5.1 reserved (remote): a PUSH_PROMISE from the client is a connection error PROTOCOL_ERROR", async () => {
+  it("5.1 reserved (remote) cannot be entered by a client: a PUSH_PROMISE, even on an idle stream, is a connection error PROTOCOL_ERROR", async () => {
     const c = await connect();
-    await openStream(c.client, 1);
-    const payload = Buffer.concat([Buffer.from([0, 0, 0, 2]), block(getFields())]);
-    send(c.client, frame(FrameType.PUSH_PROMISE, END_HEADERS, 1, payload));
+    send(c.client, pushPromiseFrame(3, 2));
     await expectConnectionError(c, ErrorCode.PROTOCOL_ERROR);
+    expect(c.client.frames.filter((f) => f.streamId === 2 || f.streamId === 3)).toEqual([]);
   });
 });
 

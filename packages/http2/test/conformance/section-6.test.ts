@@ -10,6 +10,7 @@ import {
   dataOf,
   ErrorCode,
   expectAlive,
+  expectCleanClose,
   expectConnectionError,
   expectResponse,
   expectStreamError,
@@ -18,6 +19,7 @@ import {
   frame,
   getFields,
   goawayFrame,
+  halfClosedRemote,
   headersFrame,
   nextData,
   pingRoundTrip,
@@ -39,12 +41,6 @@ function padded(data: string, pad: number): Buffer {
   return Buffer.concat([Buffer.from([pad]), Buffer.from(data), Buffer.alloc(pad)]);
 }
 
-/** Opens `id` on /hold (half-closed remote; our side open, "held" sent). */
-async function held(client: RawClient, id: number): Promise<void> {
-  send(client, headersFrame(id, getFields("/hold")));
-  await nextData(client, id);
-}
-
 /** The server's SETTINGS ACKs so far. */
 function settingsAcks(client: RawClient): number {
   return client.frames.filter((f) => f.type === FrameType.SETTINGS && (f.flags & FrameFlag.ACK) !== 0).length;
@@ -59,7 +55,7 @@ describe("RFC 9113 6.1 DATA", () => {
 
   it("6.1 DATA on a stream not open or half-closed (local) is a stream error STREAM_CLOSED [h2spec http2/6.1/2]", async () => {
     const { client } = await connect();
-    await held(client, 1);
+    await halfClosedRemote(client, 1);
     send(client, dataFrame(1, "test", true));
     await expectStreamError(client, 1, ErrorCode.STREAM_CLOSED);
   });
@@ -213,7 +209,7 @@ describe("RFC 9113 6.3 PRIORITY", () => {
 
   it("6.3 PRIORITY of a length other than 5 is a stream error FRAME_SIZE_ERROR [h2spec http2/6.3/2]", async () => {
     const { client } = await connect();
-    await held(client, 1);
+    await halfClosedRemote(client, 1);
     send(client, frame(FrameType.PRIORITY, 0, 1, Buffer.alloc(4)));
     await expectStreamError(client, 1, ErrorCode.FRAME_SIZE_ERROR);
   });
@@ -286,14 +282,14 @@ describe("RFC 9113 6.4 RST_STREAM", () => {
 
   it("6.4 RST_STREAM of a length other than 4 is a connection error FRAME_SIZE_ERROR [h2spec http2/6.4/3]", async () => {
     const c = await connect();
-    send(c.client, headersFrame(1, getFields("/hold")));
+    await halfClosedRemote(c.client, 1);
     send(c.client, frame(FrameType.RST_STREAM, 0, 1, Buffer.alloc(3)));
     await expectConnectionError(c, ErrorCode.FRAME_SIZE_ERROR);
   });
 
   it("6.4 RST_STREAM ends the stream at once: the server sends nothing more on it [h2spec generic/3.4/1]", async () => {
     const { client } = await connect();
-    await held(client, 1);
+    await halfClosedRemote(client, 1);
     send(client, rstStreamFrame(1, ErrorCode.CANCEL));
     await expectAlive(client, false);
     const at = client.frames.length;
@@ -503,15 +499,11 @@ describe("RFC 9113 6.8 GOAWAY", () => {
 
   it("6.8 after the client's GOAWAY the server finishes its streams and closes [h2spec generic/3.8/1]", async () => {
     const c = await connect();
-    await held(c.client, 1);
+    await halfClosedRemote(c.client, 1);
     send(c.client, goawayFrame(1, ErrorCode.NO_ERROR));
     await expectAlive(c.client, false);
     send(c.client, rstStreamFrame(1, ErrorCode.CANCEL));
-    await c.client.waitClosed();
-    await c.done;
-    expect(
-      c.client.frames.filter((f) => f.type === FrameType.GOAWAY && f.errorCode !== ErrorCode.NO_ERROR),
-    ).toEqual([]);
+    await expectCleanClose(c);
   });
 
   it("6.8 GOAWAY of a length below 8 is a connection error FRAME_SIZE_ERROR", async () => {
@@ -524,7 +516,7 @@ describe("RFC 9113 6.8 GOAWAY", () => {
     const shutdown = createShutdown();
     const { client, done } = serve(conformanceHandler, { shutdown });
     await client.handshake();
-    await held(client, 1);
+    await halfClosedRemote(client, 1);
     void shutdown.close();
     const first = await client.goaway();
     expect([first.lastStreamId, first.errorCode]).toEqual([MAX_WINDOW, ErrorCode.NO_ERROR]);
@@ -557,7 +549,7 @@ describe("RFC 9113 6.9 WINDOW_UPDATE", () => {
 
   it("6.9 WINDOW_UPDATE with an increment of 0 on a stream is a stream error PROTOCOL_ERROR [h2spec http2/6.9/2]", async () => {
     const { client } = await connect();
-    await held(client, 1);
+    await halfClosedRemote(client, 1);
     send(client, windowUpdateFrame(1, 0));
     await expectStreamError(client, 1, ErrorCode.PROTOCOL_ERROR);
   });
@@ -576,7 +568,7 @@ describe("RFC 9113 6.9 WINDOW_UPDATE", () => {
 
   it("6.9 WINDOW_UPDATE on a stream is accepted [h2spec generic/3.9/2]", async () => {
     const { client } = await connect();
-    await held(client, 1);
+    await halfClosedRemote(client, 1);
     send(client, windowUpdateFrame(1, 1));
     await expectAlive(client, false);
   });
@@ -628,7 +620,7 @@ describe("RFC 9113 6.9.1 the flow-control window", () => {
 
   it("6.9.1 WINDOW_UPDATEs that take the connection and a stream window to exactly 2^31-1 are accepted", async () => {
     const { client } = await connect();
-    await held(client, 1);
+    await halfClosedRemote(client, 1);
     // The connection window is 65535 - 4 ("held"), and so is the stream's.
     send(client, windowUpdateFrame(0, MAX_WINDOW - 65_531), windowUpdateFrame(1, MAX_WINDOW - 65_531));
     await expectAlive(client, false);
@@ -642,7 +634,7 @@ describe("RFC 9113 6.9.1 the flow-control window", () => {
 
   it("6.9.1 WINDOW_UPDATEs that take a stream window past 2^31-1 are a stream error FLOW_CONTROL_ERROR [h2spec http2/6.9.1/3]", async () => {
     const { client } = await connect();
-    await held(client, 1);
+    await halfClosedRemote(client, 1);
     send(client, windowUpdateFrame(1, MAX_WINDOW), windowUpdateFrame(1, MAX_WINDOW));
     await expectStreamError(client, 1, ErrorCode.FLOW_CONTROL_ERROR);
   });
@@ -693,7 +685,7 @@ describe("RFC 9113 6.9.2 initial flow-control window size", () => {
 
   it("6.9.2 a SETTINGS_INITIAL_WINDOW_SIZE change that takes an open stream's window past 2^31-1 is a connection error FLOW_CONTROL_ERROR", async () => {
     const c = await connect();
-    await held(c.client, 1);
+    await halfClosedRemote(c.client, 1);
     // "held" took 4 octets of 65535: the window is 65531; raise it to exactly 2^31-1, then move it by +1.
     send(
       c.client,

@@ -13,9 +13,10 @@ import {
   FrameType,
   frame,
   getFields,
+  halfClosedRemote,
   headersFrame,
-  nextData,
   postFields,
+  pushPromiseFrame,
   send,
 } from "./conformance.js";
 
@@ -389,10 +390,8 @@ describe("RFC 9113 8.3.1 request pseudo-header fields", () => {
 describe("RFC 9113 8.4 server push", () => {
   it("8.4 a PUSH_PROMISE from a client is a connection error PROTOCOL_ERROR [h2spec http2/8.2/1]", async () => {
     const c = await connect();
-    send(c.client, headersFrame(1, getFields("/hold")));
-    await nextData(c.client, 1);
-    const payload = Buffer.concat([Buffer.from([0, 0, 0, 2]), block(getFields())]);
-    send(c.client, frame(FrameType.PUSH_PROMISE, END_HEADERS, 1, payload));
+    await halfClosedRemote(c.client, 1);
+    send(c.client, pushPromiseFrame(1, 2));
     await expectConnectionError(c, ErrorCode.PROTOCOL_ERROR);
   });
 });
