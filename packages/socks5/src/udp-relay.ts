@@ -28,15 +28,17 @@ export async function serveUdpAssociate({ client, target, settings }: CommandCon
       resolve();
     });
   });
+  let relay: UdpRelay | undefined;
   try {
     const bound = socket.address();
     client.stream.write(successReply(bound.address, bound.port));
-    const relay = new UdpRelay(socket, client, target.host, target.port, settings);
+    relay = new UdpRelay(socket, client, target.host, target.port, settings);
     socket.on("message", relay.onMessage);
     await untilClosed(client.stream);
   } catch (error) {
     throw answered(error);
   } finally {
+    relay?.close();
     socket.close();
   }
 }
@@ -84,6 +86,7 @@ class UdpRelay {
   readonly #destinations = new Map<string, Promise<Destination>>();
   /** Resolved destinations the client sent to, ip:port: replies are taken only from these. */
   readonly #peers = new Set<string>();
+  #closed = false;
 
   constructor(
     socket: UdpSocket,
@@ -116,8 +119,24 @@ class UdpRelay {
     if (this.#clientIp === undefined || this.#clientPort === 0) return;
     if (!this.#peers.has(`${source.host}:${source.port}`)) return;
     const datagram = encodeUdpDatagram(socks5Address(source), message);
-    this.#socket.send(datagram, this.#clientPort, this.#clientIp, ignore);
+    this.#send(datagram, this.#clientPort, this.#clientIp);
   };
+
+  /** The association has ended: the socket is closed and nothing more is sent. */
+  close(): void {
+    this.#closed = true;
+  }
+
+  // UDP is lossy by design: a datagram that cannot be sent (no route, a closed socket) is dropped. A resolution
+  // or policy check can finish after the association ended, when send() would throw synchronously.
+  #send(data: Buffer, port: number, ip: string): void {
+    if (this.#closed) return;
+    try {
+      this.#socket.send(data, port, ip, ignore);
+    } catch {
+      // dropped
+    }
+  }
 
   #isClient(ip: string, port: number): boolean {
     if (this.#clientIp === undefined) {
@@ -153,7 +172,7 @@ class UdpRelay {
       }
       this.#peers.add(peerKey);
     }
-    this.#socket.send(datagram.data, port, destination.ip, ignore);
+    this.#send(datagram.data, port, destination.ip);
   }
 
   #destination(host: string, port: number): Promise<Destination> {

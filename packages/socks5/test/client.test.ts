@@ -324,4 +324,30 @@ describe("UDP ASSOCIATE", () => {
       `udp 127.0.0.1:${echo.port}`,
     ]);
   });
+  it("a destination allowed only after the association ended is dropped without a crash", async () => {
+    const echo = await startUdpEcho();
+    let release!: (ok: boolean) => void;
+    const decided = new Promise<boolean>((r) => {
+      release = r;
+    });
+    const asked: string[] = [];
+    const { port, served } = await startSocks({
+      policy: {
+        serve: (r) => {
+          asked.push(r.command);
+          return r.command === "udp" ? decided : Promise.resolve(true);
+        },
+      },
+    });
+    const control = await tcpConnector().serve(connectRequest(`127.0.0.1:${port}`));
+    const udp = await socks5UdpAssociate(control);
+    await udp.send(Buffer.from("late"), { host: "127.0.0.1", port: echo.port });
+    for (let i = 0; i < 100 && !asked.includes("udp"); i++) await new Promise((r) => setTimeout(r, 5));
+    udp.close();
+    for (let i = 0; i < 100 && served() < 1; i++) await new Promise((r) => setTimeout(r, 5));
+    expect(served()).toBe(1);
+    release(true);
+    await new Promise((r) => setTimeout(r, 20));
+    expect(echo.received).toEqual([]);
+  });
 });
