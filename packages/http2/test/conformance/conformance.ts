@@ -62,6 +62,12 @@ async function* held(signal: AbortSignal): AsyncGenerator<Uint8Array> {
   await new Promise((resolve) => signal.addEventListener("abort", resolve, { once: true }));
 }
 
+/**
+ * How long any one answer may take (ms). Generous: an answer normally comes within a turn or two of the event
+ * loop, and the bound only turns a missing answer into a failure, on a loaded CI machine too.
+ */
+export const WAIT = 5000;
+
 /** A server connection with the client's preface, SETTINGS and ACK done, and the server's ACK of ours in. */
 export interface Connected {
   readonly client: RawClient;
@@ -78,7 +84,7 @@ export async function connect(
 ): Promise<Connected> {
   const { client, done } = serve(conformanceHandler, options);
   const serverSettings = await client.handshake(settings);
-  await client.waitFor((f) => f.type === FrameType.SETTINGS && (f.flags & FrameFlag.ACK) !== 0);
+  await client.waitFor((f) => f.type === FrameType.SETTINGS && (f.flags & FrameFlag.ACK) !== 0, WAIT);
   return { client, done, serverSettings };
 }
 
@@ -233,9 +239,9 @@ export async function expectConnectionError(
   c: Connected | { client: RawClient; done: Promise<void> },
   code: number,
 ) {
-  const goaway = await c.client.goaway();
+  const goaway = await c.client.goaway(WAIT);
   expect(named(goaway.errorCode)).toBe(named(code));
-  await c.client.waitClosed();
+  await c.client.waitClosed(WAIT);
   await c.done;
   return goaway;
 }
@@ -245,7 +251,7 @@ export async function expectConnectionError(
  * connection stays up (no GOAWAY, and a PING after it is answered).
  */
 export async function expectStreamError(client: RawClient, streamId: number, code: number): Promise<void> {
-  const rst = await client.rst(streamId);
+  const rst = await client.rst(streamId, WAIT);
   expect(named(rst.errorCode)).toBe(named(code));
   await expectAlive(client);
 }
@@ -261,6 +267,7 @@ export async function pingRoundTrip(client: RawClient): Promise<number> {
   client.write(frame(FrameType.PING, 0, 0, data));
   const ack = await client.waitFor(
     (f) => f.type === FrameType.PING && (f.flags & FrameFlag.ACK) !== 0 && f.data.equals(data),
+    WAIT,
   );
   return client.frames.indexOf(ack);
 }
@@ -285,7 +292,7 @@ export async function expectResponse(
   streamId: number,
   status = "200",
 ): Promise<{ body: string; headers: [string, string][]; trailers?: [string, string][] }> {
-  const res = await client.response(streamId);
+  const res = await client.response(streamId, WAIT);
   expect(client.stream(streamId).filter((f) => f.type === FrameType.RST_STREAM)).toEqual([]);
   expect(res.status).toBe(status);
   await expectAlive(client);
@@ -318,7 +325,7 @@ export function pushPromiseFrame(streamId: number, promised: number): Buffer {
 
 /** The server closes the connection and its serve() settles, without a GOAWAY carrying an error of its own. */
 export async function expectCleanClose(c: { client: RawClient; done: Promise<void> }): Promise<void> {
-  await c.client.waitClosed();
+  await c.client.waitClosed(WAIT);
   await c.done;
   const errors = c.client.frames.filter(
     (f) => f.type === FrameType.GOAWAY && f.errorCode !== ErrorCode.NO_ERROR,
@@ -333,5 +340,5 @@ export function dataOf(client: RawClient, streamId: number): Got[] {
 
 /** Waits for a DATA frame on `streamId`, starting at frame index `from`. */
 export function nextData(client: RawClient, streamId: number, from = 0): Promise<Got> {
-  return client.waitFor((f) => f.type === FrameType.DATA && f.streamId === streamId, 2000, from);
+  return client.waitFor((f) => f.type === FrameType.DATA && f.streamId === streamId, WAIT, from);
 }
