@@ -93,6 +93,37 @@ describe("RFC 7541 6 binary format: every representation is accepted", () => {
   });
 });
 
+describe("RFC 7541 2.3 indexing tables", () => {
+  it("2.3.3 the dynamic table is first in, first out: index 62 is the newest entry, 63 the one before", async () => {
+    const { client } = await connect();
+    const cookie = (value: string): number[] => [0x40 | 32, ...hpackString(value)]; // name: static 32, cookie
+    const path = [0x04, ...hpackString("/cookie")]; // :path, without indexing
+    send(
+      client,
+      raw(1, [0x82, 0x86, ...path, 0x01, ...hpackString("test"), ...cookie("a=1"), ...cookie("b=2")]),
+    );
+    expect((await expectResponse(client, 1)).body).toBe("a=1; b=2");
+    send(client, raw(3, [0x82, 0x86, ...path, 0x01, ...hpackString("test"), 0xbe, 0xbf]));
+    expect((await expectResponse(client, 3)).body).toBe("b=2; a=1");
+  });
+
+  it("6.2.2, 6.2.3 literals without indexing and never indexed leave the dynamic table alone", async () => {
+    const c = await connect();
+    const fields = [
+      0x00,
+      ...hpackString("x-a"),
+      ...hpackString("1"),
+      0x10,
+      ...hpackString("x-b"),
+      ...hpackString("2"),
+    ];
+    send(c.client, raw(1, [...getWith([0x01, ...hpackString("test")]), ...fields]));
+    await expectResponse(c.client, 1);
+    send(c.client, raw(3, [...getWith([0x01, ...hpackString("test")]), 0xbe]));
+    await expectConnectionError(c, ErrorCode.COMPRESSION_ERROR);
+  });
+});
+
 describe("RFC 7541 2.3.3 index address space", () => {
   it("2.3.3 an indexed field with an index past the table is a COMPRESSION_ERROR [h2spec hpack/2.3.3/1]", async () => {
     await compressionError([...STATIC_GET, ...hpackInt(70, 7, 0x80)]);
