@@ -20,6 +20,8 @@ export type Socks5Policy = Service<Socks5PolicyRequest, boolean>;
 
 // Loopback, private, link-local, carrier-grade NAT, unspecified, multicast and the other special-purpose
 // ranges (RFC 6890): a proxy reachable by others must not become a way into the network it stands in.
+// No rule for ::ffff:0:0/96: BlockList checks IPv4 addresses against IPv6 rules in their mapped form, so that
+// rule would match every IPv4 address; mapped addresses are judged by their IPv4 part below instead.
 const special = new BlockList();
 for (const [net, prefix] of [
   ["0.0.0.0", 8],
@@ -37,7 +39,6 @@ for (const [net, prefix] of [
 }
 for (const [net, prefix] of [
   ["::", 127],
-  ["::ffff:0:0", 96],
   ["64:ff9b::", 96],
   ["fc00::", 7],
   ["fe80::", 10],
@@ -88,13 +89,18 @@ export function publicAddressLookup(lookup: Lookup = systemLookup): Lookup {
 }
 
 /**
- * A policy that refuses IP-literal targets that are not public (see {@link isPublicAddress}). Names pass: pair
- * it with {@link publicAddressLookup} so what they resolve to is checked too.
+ * A policy that refuses CONNECT and UDP destinations that are IP literals but not public (see
+ * {@link isPublicAddress}). Names pass: pair it with {@link publicAddressLookup} so what they resolve to is
+ * checked too. BIND and UDP ASSOCIATE name the client's own side (the peer it expects, the address it sends
+ * from, often 0.0.0.0), not a place the proxy goes to, so they are not judged here.
  */
 export function publicTargetsOnly(): Socks5Policy {
   return {
-    serve: (request) =>
-      Promise.resolve(ipFamily(request.target.host) === 0 || isPublicAddress(request.target.host)),
+    serve: (request) => {
+      if (request.command === "bind" || request.command === "udp-associate") return Promise.resolve(true);
+      const host = request.target.host;
+      return Promise.resolve(ipFamily(host) === 0 || isPublicAddress(host));
+    },
   };
 }
 
