@@ -29,6 +29,7 @@ import {
   SettingId,
   send,
   settingsFrame,
+  WAIT,
   windowUpdateFrame,
 } from "./conformance.js";
 
@@ -612,6 +613,34 @@ describe("RFC 9113 6.9 WINDOW_UPDATE", () => {
 });
 
 describe("RFC 9113 6.9.1 the flow-control window", () => {
+  it("6.9.1 DATA on a stream the server reset still counts against the connection window, and is credited back", async () => {
+    const { client } = await connect([], { connectionWindowSize: 65_535 });
+    /** `total` octets of DATA on `id` in frames of at most 16384, END_STREAM on the last if `end`. */
+    const data = (id: number, total: number, end: boolean): Buffer[] => {
+      const out: Buffer[] = [];
+      for (let left = total; left > 0; left -= 16_384) {
+        out.push(dataFrame(id, Buffer.alloc(Math.min(left, 16_384)), end && left <= 16_384));
+      }
+      return out;
+    };
+    // Stream 1 is malformed (reset by the server); its 60000 octets of DATA still come, and are dropped.
+    send(client, headersFrame(1, postFields("/echo", [["X-Upper", "1"]]), FrameFlag.END_HEADERS));
+    await expectStreamError(client, 1, ErrorCode.PROTOCOL_ERROR);
+    const at = client.frames.length;
+    send(client, ...data(1, 60_000, false));
+    await client.waitFor((f) => f.type === FrameType.WINDOW_UPDATE && f.streamId === 0, WAIT, at);
+    await expectAlive(client);
+    const credit = client.frames
+      .slice(at)
+      .filter((f) => f.type === FrameType.WINDOW_UPDATE && f.streamId === 0)
+      .reduce((n, f) => n + f.windowIncrement, 0);
+    expect(credit).toBeGreaterThanOrEqual(30_000);
+    // The whole window the client now has: without the credit it would overflow the connection window.
+    const window = 65_535 - 60_000 + credit;
+    send(client, headersFrame(3, postFields("/echo"), FrameFlag.END_HEADERS), ...data(3, window, true));
+    expect((await expectResponse(client, 3)).body.length).toBe(window);
+  });
+
   it("6.9.1 SETTINGS_INITIAL_WINDOW_SIZE of 1: the server sends DATA of 1 octet [h2spec http2/6.9.1/1]", async () => {
     const { client } = await connect([[SettingId.INITIAL_WINDOW_SIZE, 1]]);
     send(client, headersFrame(1, getFields("/bytes/20")));
