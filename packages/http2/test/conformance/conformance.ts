@@ -17,6 +17,7 @@ import { type Got, type RawClient, serve } from "../support/raw-client.js";
  * The handler every rule runs against. `/`: "ok". `/echo`: the request body back, and the trailers' names in an
  * `x-trailers` field. `/bytes/N`: N octets of "x" (for flow-control rules). `/hold`: the response head and
  * "held", then nothing until the stream is reset or the connection ends (a stream that stays open on our side).
+ * `/status/N`: status N with the text "body" (dropped where N has no content).
  * `/cookie`: the cookie field as the handler sees it. `/hop`: a response whose head and trailers carry
  * connection-specific fields (which HTTP/2 must not carry) next to `x-kept`.
  * Anything else: "ok" too.
@@ -33,6 +34,7 @@ export const conformanceHandler = service(async (req: Request) => {
   }
   if (path.startsWith("/bytes/")) return Response.text("x".repeat(Number(path.slice(7))));
   if (path === "/hop") return hopByHop();
+  if (path.startsWith("/status/")) return Response.text("body", { status: Number(path.slice(8)) });
   if (path === "/cookie") return Response.text(req.headers.get("cookie") ?? "");
   if (path === "/hold") return new Response(200, new HeaderMap(), Body.from(held(signalOf(req))));
   return Response.text("ok");

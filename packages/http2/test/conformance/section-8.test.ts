@@ -98,7 +98,18 @@ describe("RFC 9113 8.1 HTTP message framing", () => {
   });
 });
 
-describe("RFC 9113 8.1.1 malformed messages", () => {
+describe("RFC 9113 8.1.1 malformed messages and content-length", () => {
+  for (const status of ["204", "304"]) {
+    it(`8.1.1 a ${status} response has no DATA frames: the HEADERS frame ends the stream, whatever the handler gave as body`, async () => {
+      const { client } = await connect();
+      send(client, headersFrame(1, getFields(`/status/${status}`)));
+      const res = await expectResponse(client, 1, status);
+      expect(res.body).toBe("");
+      expect(client.stream(1).filter((f) => f.type === FrameType.DATA)).toEqual([]);
+      expect(client.stream(1)[0]!.endStream).toBe(true);
+    });
+  }
+
   it("8.1.1 content-length that does not match the DATA received is a stream error PROTOCOL_ERROR [h2spec http2/8.1.2.6/1]", async () => {
     const { client } = await connect();
     send(
@@ -384,6 +395,17 @@ describe("RFC 9113 8.3.1 request pseudo-header fields", () => {
     const { client } = await connect();
     send(client, headersFrame(1, [...without(":authority"), ["host", "test"]]));
     await expectResponse(client, 1);
+  });
+});
+
+describe("RFC 9113 8.3.2 response pseudo-header fields", () => {
+  it("8.3.2 a response carries :status first and no other pseudo-header; every field name is lower case", async () => {
+    const { client } = await connect();
+    send(client, headersFrame(1, getFields("/hop")));
+    const res = await expectResponse(client, 1);
+    expect(res.headers[0]).toEqual([":status", "200"]);
+    const names = res.headers.slice(1).map(([n]) => n);
+    expect(names.filter((n) => n.startsWith(":") || n !== n.toLowerCase())).toEqual([]);
   });
 });
 
