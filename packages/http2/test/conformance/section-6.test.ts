@@ -421,6 +421,19 @@ describe("RFC 9113 6.5.2 defined settings", () => {
     expect(head.data[0]).toBe(0x20);
   });
 
+  it("6.5.2 SETTINGS_HEADER_TABLE_SIZE 0 then 4096 before the next block: it signals both, the smallest first (RFC 7541 4.2)", async () => {
+    const { client } = await connect();
+    send(
+      client,
+      settingsFrame([[SettingId.HEADER_TABLE_SIZE, 0]]),
+      settingsFrame([[SettingId.HEADER_TABLE_SIZE, 4096]]),
+    );
+    send(client, headersFrame(1, getFields()));
+    await client.response(1, WAIT);
+    const head = client.stream(1).find((f) => f.type === FrameType.HEADERS)!;
+    expect([...head.data.subarray(0, 4)]).toEqual([0x20, 0x3f, 0xe1, 0x1f]);
+  });
+
   it("6.5.2 a SETTINGS_ENABLE_PUSH of 1 from the client changes nothing: the server pushes nothing", async () => {
     const { client } = await connect([[SettingId.ENABLE_PUSH, 1]]);
     send(client, headersFrame(1, getFields()));
