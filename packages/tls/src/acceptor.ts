@@ -1,5 +1,5 @@
 import { TLSSocket } from "node:tls";
-import { type Layer, layer, type Service } from "@tessera/core";
+import { type Layer, layer, neverAborts, type Service } from "@tessera/core";
 import { Alpn, type Conn, conn as makeConn, PeekTimeoutError, peekConn, Sni } from "@tessera/net";
 import { AlertDescription, alertRecord, closeConnection } from "./alert.js";
 import {
@@ -17,7 +17,7 @@ import {
 import { toHandshakeError } from "./handshake-errors.js";
 import { ja3 } from "./ja3.js";
 import { ja4 } from "./ja4.js";
-import { ClientHelloKey, Fingerprints, TlsSessionKey } from "./keys.js";
+import { ClientHelloKey, Fingerprints, type TlsFingerprints, TlsSessionKey } from "./keys.js";
 import {
   chooseAlpn,
   secureContextOf,
@@ -33,7 +33,7 @@ export interface TlsAcceptorOptions {
   readonly handshakeTimeout?: number;
   /** The largest ClientHello accepted. Default 16 KiB. */
   readonly maxClientHelloBytes?: number;
-  /** Compute JA3 and JA4 for every connection (the `Fingerprints` key). Default true. */
+  /** Offer JA3 and JA4 on the `Fingerprints` key (computed on first read). Default true. */
   readonly fingerprint?: boolean;
 }
 
@@ -78,7 +78,8 @@ async function accept(raw: Conn, inner: Service<Conn, void>, s: Settings): Promi
   const hello = await readHello(raw, s);
   const { extensions } = raw;
   extensions.insert(ClientHelloKey, hello.hello);
-  if (s.fingerprint) extensions.insert(Fingerprints, { ja3: ja3(hello.hello), ja4: ja4(hello.hello) });
+  // Computed on first read: most services never look, and the hashing costs more than the parsing.
+  if (s.fingerprint) extensions.insertLazy(Fingerprints, fingerprintsOf, hello.hello);
   if (hello.hello.serverName !== undefined) extensions.insert(Sni, hello.hello.serverName);
 
   let config: TlsServerConfig;
@@ -118,6 +119,10 @@ async function accept(raw: Conn, inner: Service<Conn, void>, s: Settings): Promi
   return inner.serve(makeConn(socket, extensions));
 }
 
+function fingerprintsOf(hello: ClientHello): TlsFingerprints {
+  return { ja3: ja3(hello), ja4: ja4(hello) };
+}
+
 interface HelloRead {
   readonly hello: ClientHello;
   readonly conn: Conn;
@@ -131,7 +136,14 @@ async function readHello(raw: Conn, s: Settings): Promise<HelloRead> {
   };
   try {
     // Room for a ClientHello cut into small records (5 bytes of header each); anything beyond is an attack.
-    const peeked = await peekConn(raw, { until, max: 2 * s.maxHello + 1024, timeout: s.timeout });
+    // Bounded by the timeout and by the peer closing; the connection's own signal is not read (on a listener's
+    // connection, reading it makes one per connection), as in http's auto server.
+    const peeked = await peekConn(raw, {
+      until,
+      max: 2 * s.maxHello + 1024,
+      timeout: s.timeout,
+      signal: neverAborts(),
+    });
     if (peeked.status === "done" && read?.status === "complete")
       return { hello: read.hello, conn: peeked.conn };
     throw peeked.status === "limit"
@@ -150,32 +162,60 @@ async function readHello(raw: Conn, s: Settings): Promise<HelloRead> {
   }
 }
 
+// Waiting for the server handshake: the state rides on the socket and the listeners are shared functions, so a
+// connection costs no closures here (this runs once per connection, on the hot path).
+interface Waiting {
+  readonly raw: Conn;
+  readonly timeoutMs: number;
+  readonly timer: ReturnType<typeof setTimeout>;
+  readonly resolve: () => void;
+  readonly reject: (error: Error) => void;
+}
+const kWaiting = Symbol("tessera.tls.handshake");
+type WaitingSocket = TLSSocket & { [kWaiting]?: Waiting | undefined };
+
 function handshake(socket: TLSSocket, raw: Conn, timeoutMs: number): Promise<void> {
   return new Promise<void>((resolve, reject) => {
-    const fail = (error: Error): void => {
-      cleanup();
-      socket.on("error", ignore);
-      socket.destroy();
-      raw.stream.destroy();
-      reject(error);
-    };
-    const onSecure = (): void => {
-      cleanup();
-      resolve();
-    };
-    const onError = (error: Error): void => fail(toHandshakeError(error, "TLS server"));
-    const onClose = (): void => fail(new TlsHandshakeError("the connection closed during the TLS handshake"));
-    const timer = setTimeout(() => fail(new TlsHandshakeTimeoutError(timeoutMs)), timeoutMs);
-    const cleanup = (): void => {
-      clearTimeout(timer);
-      socket.off("secure", onSecure);
-      socket.off("error", onError);
-      socket.off("close", onClose);
-    };
-    socket.on("secure", onSecure);
-    socket.on("error", onError);
-    socket.on("close", onClose);
+    const timer = setTimeout(onHandshakeTimeout, timeoutMs, socket);
+    (socket as WaitingSocket)[kWaiting] = { raw, timeoutMs, timer, resolve, reject };
+    socket.on("secure", onHandshakeSecure);
+    socket.on("error", onHandshakeError);
+    socket.on("close", onHandshakeClose);
   });
+}
+
+function settle(socket: WaitingSocket): Waiting | undefined {
+  const waiting = socket[kWaiting];
+  if (waiting === undefined) return undefined;
+  socket[kWaiting] = undefined;
+  clearTimeout(waiting.timer);
+  socket.off("secure", onHandshakeSecure);
+  socket.off("error", onHandshakeError);
+  socket.off("close", onHandshakeClose);
+  return waiting;
+}
+
+function failHandshake(socket: WaitingSocket, error: Error): void {
+  const waiting = settle(socket);
+  if (waiting === undefined) return;
+  socket.on("error", ignore);
+  socket.destroy();
+  waiting.raw.stream.destroy();
+  waiting.reject(error);
+}
+
+function onHandshakeSecure(this: WaitingSocket): void {
+  settle(this)?.resolve();
+}
+function onHandshakeError(this: WaitingSocket, error: Error): void {
+  failHandshake(this, toHandshakeError(error, "TLS server"));
+}
+function onHandshakeClose(this: WaitingSocket): void {
+  failHandshake(this, new TlsHandshakeError("the connection closed during the TLS handshake"));
+}
+function onHandshakeTimeout(socket: WaitingSocket): void {
+  const waiting = socket[kWaiting];
+  if (waiting !== undefined) failHandshake(socket, new TlsHandshakeTimeoutError(waiting.timeoutMs));
 }
 
 // node:tls accepts any client certificate during the handshake and leaves the verdict to the server object

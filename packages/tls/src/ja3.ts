@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import { hash } from "node:crypto";
 import type { ClientHello } from "./client-hello.js";
 import { isGrease } from "./grease.js";
 
@@ -10,8 +10,24 @@ export interface Ja3 {
   readonly hash: string;
 }
 
-const join = (values: readonly number[] | undefined): string =>
-  values === undefined ? "" : values.filter((v) => !isGrease(v)).join("-");
+function join(values: readonly number[] | undefined): string {
+  let text = "";
+  if (values === undefined) return text;
+  for (const v of values) {
+    if (isGrease(v)) continue;
+    text += text === "" ? String(v) : `-${v}`;
+  }
+  return text;
+}
+
+function joinTypes(extensions: ClientHello["extensions"]): string {
+  let text = "";
+  for (const e of extensions) {
+    if (isGrease(e.type)) continue;
+    text += text === "" ? String(e.type) : `-${e.type}`;
+  }
+  return text;
+}
 
 /**
  * The JA3 fingerprint of a ClientHello (Salesforce's definition): legacy version, cipher suites, extension
@@ -26,9 +42,9 @@ export function ja3(hello: ClientHello): Ja3 {
   const string = [
     String(hello.version),
     join(hello.cipherSuites),
-    join(hello.extensions.map((e) => e.type)),
+    joinTypes(hello.extensions),
     join(hello.supportedGroups),
     (hello.ecPointFormats ?? []).join("-"),
   ].join(",");
-  return { string, hash: createHash("md5").update(string).digest("hex") };
+  return { string, hash: hash("md5", string, "hex") };
 }

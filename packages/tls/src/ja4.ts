@@ -1,7 +1,8 @@
-import { createHash } from "node:crypto";
+import { hash } from "node:crypto";
 import type { ClientHello } from "./client-hello.js";
 import { ExtensionType } from "./client-hello.js";
 import { isGrease } from "./grease.js";
+import { hex4 } from "./hex.js";
 
 // JA4 (TLS client fingerprint) by FoxIO, which is BSD-3-Clause licensed. Only JA4 is implemented here: JA4S,
 // JA4H, JA4X and the rest of JA4+ are under a different, non-commercial licence.
@@ -29,10 +30,9 @@ const VERSIONS: ReadonlyMap<number, string> = new Map([
   [0xfefc, "d3"],
 ]);
 
-const hex4 = (v: number): string => v.toString(16).padStart(4, "0");
 const count = (n: number): string => String(Math.min(n, 99)).padStart(2, "0");
 const hash12 = (text: string): string =>
-  text === "" ? "000000000000" : createHash("sha256").update(text).digest("hex").slice(0, 12);
+  text === "" ? "000000000000" : hash("sha256", text, "hex").slice(0, 12);
 
 function isAlphanumeric(code: number): boolean {
   return (code >= 0x30 && code <= 0x39) || (code >= 0x41 && code <= 0x5a) || (code >= 0x61 && code <= 0x7a);
@@ -69,24 +69,38 @@ function versionPart(hello: ClientHello): string {
  * ```
  */
 export function ja4(hello: ClientHello, transport: Ja4Transport = "t"): Ja4 {
-  const ciphers = hello.cipherSuites.filter((v) => !isGrease(v));
-  const extensions = hello.extensions.map((e) => e.type).filter((v) => !isGrease(v));
-  const sni = extensions.includes(ExtensionType.serverName) ? "d" : "i";
-  const a = `${transport}${versionPart(hello)}${sni}${count(ciphers.length)}${count(extensions.length)}${alpnPart(hello.alpn)}`;
-
-  const cipherList = ciphers.map(hex4).sort().join(",");
-  const extensionList = extensions
-    .filter((v) => v !== ExtensionType.serverName && v !== ExtensionType.alpn)
-    .map(hex4)
-    .sort()
-    .join(",");
-  const signatures = (hello.signatureAlgorithms ?? [])
-    .filter((v) => !isGrease(v))
-    .map(hex4)
-    .join(",");
+  // Fixed-width hex sorts like the numbers it shows: sort the numbers, then format.
+  const ciphers = withoutGrease(hello.cipherSuites);
+  const types: number[] = [];
+  let extensionCount = 0;
+  let sni = "i";
+  for (const e of hello.extensions) {
+    if (isGrease(e.type)) continue;
+    extensionCount++;
+    if (e.type === ExtensionType.serverName) sni = "d";
+    else if (e.type !== ExtensionType.alpn) types.push(e.type);
+  }
+  const a = `${transport}${versionPart(hello)}${sni}${count(ciphers.length)}${count(extensionCount)}${alpnPart(hello.alpn)}`;
+  const cipherList = hexList(ciphers.sort(numeric));
+  const extensionList = hexList(types.sort(numeric));
+  const signatures = hexList(withoutGrease(hello.signatureAlgorithms ?? []));
   const c = signatures === "" ? extensionList : `${extensionList}_${signatures}`;
   return {
     fingerprint: `${a}_${hash12(cipherList)}_${hash12(c)}`,
     raw: `${a}_${cipherList}_${c}`,
   };
+}
+
+const numeric = (x: number, y: number): number => x - y;
+
+function withoutGrease(values: readonly number[]): number[] {
+  const out: number[] = [];
+  for (const v of values) if (!isGrease(v)) out.push(v);
+  return out;
+}
+
+function hexList(values: readonly number[]): string {
+  let text = "";
+  for (let i = 0; i < values.length; i++) text += i === 0 ? hex4(values[i]!) : `,${hex4(values[i]!)}`;
+  return text;
 }
