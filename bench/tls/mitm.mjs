@@ -20,7 +20,7 @@ async function originChild(certFile, keyFile, mib) {
   const chunk = Buffer.alloc(1 << 20, 120);
   const server = https.createServer(
     { cert: readFileSync(certFile), key: readFileSync(keyFile) },
-    (req, res) => {
+    (_req, res) => {
       res.writeHead(200, {
         "content-type": "application/octet-stream",
         "content-length": mib * chunk.length,
