@@ -111,7 +111,7 @@ async function accept(raw: Conn, inner: Service<Conn, void>, s: Settings): Promi
   });
   await handshake(socket, hello.conn, Math.max(0, s.timeout - (Date.now() - started)));
   if (clientAuth !== undefined) checkClientCertificate(socket, clientAuth.required !== false, hello.conn);
-  const facts = sessionFacts(socket, hello.hello.serverName);
+  const facts = sessionFacts(socket, hello.hello.serverName, clientAuth !== undefined);
   extensions.insert(TlsSessionKey, facts);
   if (facts.alpn !== undefined) extensions.insert(Alpn, facts.alpn);
   // A socket error is the inner service's to see through the stream; here it must only not crash the process.
@@ -180,6 +180,9 @@ function handshake(socket: TLSSocket, raw: Conn, timeoutMs: number): Promise<voi
     (socket as WaitingSocket)[kWaiting] = { raw, timeoutMs, timer, resolve, reject };
     socket.on("secure", onHandshakeSecure);
     socket.on("error", onHandshakeError);
+    // On a half-open connection (a listener's sockets are), a peer that leaves mid-handshake is an 'end' with
+    // no 'close' after it: both mean the handshake will not finish.
+    socket.on("end", onHandshakeClose);
     socket.on("close", onHandshakeClose);
   });
 }
@@ -191,6 +194,7 @@ function settle(socket: WaitingSocket): Waiting | undefined {
   clearTimeout(waiting.timer);
   socket.off("secure", onHandshakeSecure);
   socket.off("error", onHandshakeError);
+  socket.off("end", onHandshakeClose);
   socket.off("close", onHandshakeClose);
   return waiting;
 }

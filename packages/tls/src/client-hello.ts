@@ -1,6 +1,6 @@
 import { ClientHelloError } from "./errors.js";
 
-/** One extension of a ClientHello, in wire order. `data` is a copy of its body. */
+/** One extension of a ClientHello, in wire order. `data` is its body (a view into the hello's `raw`). */
 export interface HelloExtension {
   readonly type: number;
   readonly data: Buffer;
@@ -62,6 +62,9 @@ export const ExtensionType = {
   alpn: 16,
   supportedVersions: 43,
 } as const;
+
+// The extensions whose contents are parsed; the others are kept as bytes.
+const PARSED: ReadonlySet<number> = new Set(Object.values(ExtensionType));
 
 /**
  * Read a ClientHello from the first bytes a client sent: the record layer is reassembled (a ClientHello may
@@ -238,12 +241,13 @@ export function parseClientHelloMessage(message: Buffer, recordVersion = 0x0301)
     const seen = new Set<number>();
     while (list.remaining > 0) {
       const type = list.u16();
-      const body = list.vector(2, `extension ${type}`);
+      const body = list.vector(2, "extension");
       const data = body.bytes(body.remaining);
       if (seen.has(type)) throw new ClientHelloError("malformed", `extension ${type} appears twice`);
       seen.add(type);
       extensions.push({ type, data });
-      const e = new Reader(data, `extension ${type}`);
+      if (!PARSED.has(type)) continue;
+      const e = new Reader(data, "extension");
       switch (type) {
         case ExtensionType.serverName:
           // An empty server_name is allowed (a server's answer uses it; a client should not, but some do).

@@ -186,12 +186,15 @@ function handshake(raw: Conn, request: ConnectRequest, s: Settings): Promise<Con
       clearTimeout(timer);
       socket.off("secureConnect", onSecure);
       socket.off("error", onError);
+      socket.off("end", onClose);
       socket.off("close", onClose);
       signal.removeEventListener("abort", onAbort);
     };
     raw.stream.on("error", ignore);
     socket.on("secureConnect", onSecure);
     socket.on("error", onError);
+    // A server that leaves mid-handshake over a half-open stream is an 'end' with no 'close' after it.
+    socket.on("end", onClose);
     socket.on("close", onClose);
     if (signal.aborted) onAbort();
     else signal.addEventListener("abort", onAbort);

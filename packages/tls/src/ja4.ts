@@ -53,9 +53,9 @@ function alpnPart(alpn: readonly string[] | undefined): string {
 }
 
 function versionPart(hello: ClientHello): string {
-  const offered = (hello.supportedVersions ?? []).filter((v) => !isGrease(v));
-  const version = offered.length > 0 ? Math.max(...offered) : hello.version;
-  return VERSIONS.get(version) ?? "00";
+  let version = -1;
+  for (const v of hello.supportedVersions ?? []) if (!isGrease(v) && v > version) version = v;
+  return VERSIONS.get(version < 0 ? hello.version : version) ?? "00";
 }
 
 /**
@@ -69,21 +69,24 @@ function versionPart(hello: ClientHello): string {
  * ```
  */
 export function ja4(hello: ClientHello, transport: Ja4Transport = "t"): Ja4 {
-  // Fixed-width hex sorts like the numbers it shows: sort the numbers, then format.
+  // Fixed-width hex sorts like the numbers it shows: sort the numbers (a typed array sorts numerically, natively),
+  // then format.
   const ciphers = withoutGrease(hello.cipherSuites);
-  const types: number[] = [];
+  const types = new Uint16Array(hello.extensions.length);
+  let typeCount = 0;
   let extensionCount = 0;
   let sni = "i";
   for (const e of hello.extensions) {
     if (isGrease(e.type)) continue;
     extensionCount++;
     if (e.type === ExtensionType.serverName) sni = "d";
-    else if (e.type !== ExtensionType.alpn) types.push(e.type);
+    else if (e.type !== ExtensionType.alpn) types[typeCount++] = e.type;
   }
   const a = `${transport}${versionPart(hello)}${sni}${count(ciphers.length)}${count(extensionCount)}${alpnPart(hello.alpn)}`;
-  const cipherList = hexList(ciphers.sort(numeric));
-  const extensionList = hexList(types.sort(numeric));
-  const signatures = hexList(withoutGrease(hello.signatureAlgorithms ?? []));
+  const cipherList = hexList(ciphers.sort(), ciphers.length);
+  const extensionList = hexList(types.subarray(0, typeCount).sort(), typeCount);
+  const algorithms = withoutGrease(hello.signatureAlgorithms ?? []);
+  const signatures = hexList(algorithms, algorithms.length);
   const c = signatures === "" ? extensionList : `${extensionList}_${signatures}`;
   return {
     fingerprint: `${a}_${hash12(cipherList)}_${hash12(c)}`,
@@ -91,16 +94,15 @@ export function ja4(hello: ClientHello, transport: Ja4Transport = "t"): Ja4 {
   };
 }
 
-const numeric = (x: number, y: number): number => x - y;
-
-function withoutGrease(values: readonly number[]): number[] {
-  const out: number[] = [];
-  for (const v of values) if (!isGrease(v)) out.push(v);
-  return out;
+function withoutGrease(values: readonly number[]): Uint16Array {
+  const out = new Uint16Array(values.length);
+  let n = 0;
+  for (const v of values) if (!isGrease(v)) out[n++] = v;
+  return out.subarray(0, n);
 }
 
-function hexList(values: readonly number[]): string {
+function hexList(values: Uint16Array, length: number): string {
   let text = "";
-  for (let i = 0; i < values.length; i++) text += i === 0 ? hex4(values[i]!) : `,${hex4(values[i]!)}`;
+  for (let i = 0; i < length; i++) text += i === 0 ? hex4(values[i]!) : `,${hex4(values[i]!)}`;
   return text;
 }

@@ -236,6 +236,34 @@ describe("tlsAcceptor", () => {
       expect(client.destroyed || client.readableEnded).toBe(true);
     });
 
+    it("fails at once, not at the timeout, when the peer half-closes mid-handshake", async () => {
+      // A timeout far beyond the test's own: only noticing the half-close can settle this in time.
+      const { client, served } = serveInMemory(
+        tlsAcceptor({ config: site, handshakeTimeout: 600_000 }).layer(echo),
+      );
+      const { connect } = await import("node:tls");
+      const { Duplex, PassThrough, Writable } = await import("node:stream");
+      // The real client's hello goes out, then this side ends its half: no Finished will come.
+      const writable = new Writable({
+        write(chunk, _encoding, callback) {
+          client.end(chunk);
+          callback();
+        },
+      });
+      const stalled = connect({
+        socket: Duplex.from({ readable: new PassThrough(), writable }),
+        rejectUnauthorized: false,
+      });
+      stalled.on("error", () => {});
+      const error = await served.then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(error).toBeInstanceOf(TlsHandshakeError);
+      expect(error).not.toBeInstanceOf(TlsHandshakeTimeoutError);
+      stalled.destroy();
+    });
+
     it("times out a handshake that stalls after the hello", async () => {
       const { client, served } = serveInMemory(
         tlsAcceptor({ config: site, handshakeTimeout: 200 }).layer(echo),
