@@ -279,7 +279,7 @@ describe("UDP ASSOCIATE", () => {
     expect(echo.received).toEqual(["one", "two"]);
     udp.close();
     await udp.closed;
-    for (let i = 0; i < 100 && served() < 1; i++) await new Promise((r) => setTimeout(r, 10));
+    for (let i = 0; i < 500 && served() < 1; i++) await new Promise((r) => setTimeout(r, 10));
     expect(served()).toBe(1);
   });
 
@@ -315,7 +315,7 @@ describe("UDP ASSOCIATE", () => {
     await send(0x81, echo.port, "last fragment");
     await send(0, echo.port + 1, "denied");
     await send(0, echo.port, "whole");
-    for (let i = 0; i < 200 && replies.length < 1; i++) await new Promise((r) => setTimeout(r, 5));
+    for (let i = 0; i < 500 && replies.length < 1; i++) await new Promise((r) => setTimeout(r, 10));
     expect(echo.received).toEqual(["whole"]);
     expect(parseUdpDatagram(replies[0]!).data.toString()).toBe("echo:whole");
     expect(asked).toEqual([
@@ -342,9 +342,9 @@ describe("UDP ASSOCIATE", () => {
     const control = await tcpConnector().serve(connectRequest(`127.0.0.1:${port}`));
     const udp = await socks5UdpAssociate(control);
     await udp.send(Buffer.from("late"), { host: "127.0.0.1", port: echo.port });
-    for (let i = 0; i < 100 && !asked.includes("udp"); i++) await new Promise((r) => setTimeout(r, 5));
+    for (let i = 0; i < 500 && !asked.includes("udp"); i++) await new Promise((r) => setTimeout(r, 10));
     udp.close();
-    for (let i = 0; i < 100 && served() < 1; i++) await new Promise((r) => setTimeout(r, 5));
+    for (let i = 0; i < 500 && served() < 1; i++) await new Promise((r) => setTimeout(r, 10));
     expect(served()).toBe(1);
     release(true);
     await new Promise((r) => setTimeout(r, 20));

@@ -21,7 +21,7 @@ describe("graceful shutdown", () => {
     raw.socket.write(Buffer.from([5, 1, 0]));
     expect([...(await raw.read(2))]).toEqual([5, 0]);
 
-    const closing = listener.close({ timeout: 300 });
+    const closing = listener.close({ timeout: 1_000 });
     raw.socket.write(encodeMessage(1, socks5Address({ host: "127.0.0.1", port: echo })));
     expect((await raw.read(10))[1]).toBe(Reply.GeneralFailure);
     // The tunnel still works during the grace period...
