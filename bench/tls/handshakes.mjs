@@ -5,6 +5,10 @@
 // handshakes per second would hide the server's cost: each server reports its own process.cpuUsage(), and the
 // figure is handshakes completed / server CPU seconds (user + system). Rounds alternate the order.
 //
+// Rows: the acceptor alone (on a node:net server) and on @tessera/net's listener (what a Tessera server runs);
+// then, to show where its cost goes, net's peek followed by a bare TLSSocket (reading the ClientHello in JS and
+// replaying it, no parsing), and a bare TLSSocket on the listener (the listener's own cost).
+//
 // Uses the BUILT packages (npm run bench builds them). Options: --rounds=N (default 5), --handshakes=N per round
 // (default 3000), --concurrency=N (default 32).
 import { spawn, spawnSync } from "node:child_process";
@@ -40,6 +44,26 @@ async function serveChild(kind, cert, key) {
       socket.end();
     });
     server.on("tlsClientError", () => {});
+    await new Promise((resolve) => server.listen(0, "127.0.0.1", 511, resolve));
+    port = server.address().port;
+  } else if (kind === "peek-on-net") {
+    // net's peek (the ClientHello read in JS, then replayed), then a bare TLSSocket: what reading the hello
+    // before the handshake costs, without parsing it.
+    const { peekConn } = await import("@tessera/net");
+    const { neverAborts } = await import("@tessera/core");
+    const context = tls.createSecureContext({ cert, key });
+    const whole = (b) => b.length >= 5 && b.length >= 5 + b.readUInt16BE(3);
+    const server = net.createServer(async (socket) => {
+      socket.on("error", () => {});
+      const peeked = await peekConn(conn(socket), { until: whole, signal: neverAborts() });
+      const s = new tls.TLSSocket(peeked.conn.stream, {
+        isServer: true,
+        secureContext: context,
+        ALPNCallback: () => "h2",
+      });
+      s.on("error", () => {});
+      s.once("secure", () => s.end());
+    });
     await new Promise((resolve) => server.listen(0, "127.0.0.1", 511, resolve));
     port = server.address().port;
   } else if (kind === "acceptor-on-net") {
@@ -187,6 +211,7 @@ if (process.argv[2] === "--child") {
   const servers = {
     "tlsAcceptor (JA3+JA4), node:net": await start("acceptor-on-net"),
     "tlsAcceptor (JA3+JA4), net listen": await start("acceptor-on-listen"),
+    "net peek + TLSSocket, node:net": await start("peek-on-net"),
     "bare TLSSocket, net listen": await start("bare-on-listen"),
     "node:tls server": await start("node"),
   };

@@ -106,8 +106,7 @@ async function accept(raw: Conn, inner: Service<Conn, void>, s: Settings): Promi
     secureContext: context,
     requestCert: clientAuth !== undefined,
     rejectUnauthorized: clientAuth !== undefined && clientAuth.required !== false,
-    // Returning undefined for a client whose list shares nothing with ours sends no_application_protocol.
-    ...(config.alpn === undefined ? {} : { ALPNCallback: () => alpn }),
+    ...alpnOptions(config.alpn, hello.hello.alpn, alpn),
   });
   await handshake(socket, hello.conn, Math.max(0, s.timeout - (Date.now() - started)));
   if (clientAuth !== undefined) checkClientCertificate(socket, clientAuth.required !== false, hello.conn);
@@ -117,6 +116,30 @@ async function accept(raw: Conn, inner: Service<Conn, void>, s: Settings): Promi
   // A socket error is the inner service's to see through the stream; here it must only not crash the process.
   socket.on("error", ignore);
   return inner.serve(makeConn(socket, extensions));
+}
+
+// The protocol was chosen from the ClientHello already: hand OpenSSL just that one (in wire form), so it selects
+// it natively. Only a client whose list shares nothing with ours needs the callback, whose undefined answer sends
+// the no_application_protocol alert (RFC 7301 3.2).
+// Keyed by protocols of the server configurations, so bounded by them.
+const alpnWire = new Map<string, Buffer>();
+function alpnOptions(
+  server: readonly string[] | undefined,
+  offered: readonly string[] | undefined,
+  chosen: string | undefined,
+): { ALPNProtocols?: Buffer; ALPNCallback?: () => undefined } {
+  if (server === undefined || offered === undefined) return {};
+  if (chosen === undefined) return { ALPNCallback: refuseAlpn };
+  let wire = alpnWire.get(chosen);
+  if (wire === undefined) {
+    const id = Buffer.from(chosen, "latin1");
+    wire = Buffer.concat([Buffer.from([id.length]), id]);
+    alpnWire.set(chosen, wire);
+  }
+  return { ALPNProtocols: wire };
+}
+function refuseAlpn(): undefined {
+  return undefined;
 }
 
 function fingerprintsOf(hello: ClientHello): TlsFingerprints {
