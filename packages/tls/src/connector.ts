@@ -132,8 +132,10 @@ function handshake(raw: Conn, request: ConnectRequest, s: Settings): Promise<Con
   const { host, port } = request.authority;
   const where = `TLS to ${formatAuthority(request.authority)}`;
   const literal = isIP(host) !== 0;
+  // A fully qualified name's trailing dot is not part of the SNI (RFC 6066 3).
+  const name = host.endsWith(".") ? host.slice(0, -1) : host;
   const serverName =
-    s.options.serverName === false ? undefined : (s.options.serverName ?? (literal ? undefined : host));
+    s.options.serverName === false ? undefined : (s.options.serverName ?? (literal ? undefined : name));
   const alpn = s.options.alpn;
   const sessionKey = `${host}|${port}|${serverName ?? ""}|${alpn?.join(",") ?? ""}`;
   const session = s.sessions?.get(sessionKey);

@@ -150,6 +150,45 @@ describe("tlsConnector against a node:tls server", () => {
     await read(b.stream);
   });
 
+  it("sends a fully qualified name without its trailing dot", async () => {
+    const { port, seen } = await server(leaf);
+    // The name is not resolved here (the resolver may not know "localhost."): the inner connector dials 127.0.0.1.
+    const toLoopback = { serve: () => tcpConnector().serve(connectRequest(`127.0.0.1:${port}`)) };
+    const conn = await tlsConnector({ ca: ca.cert })
+      .layer(toLoopback)
+      .serve(connectRequest(`localhost.:${port}`));
+    expect(await read(conn.stream)).toBe("hello none");
+    expect(seen[0]!.servername).toBe("localhost");
+  });
+
+  it("stops the handshake when the request's signal aborts, with its reason", async () => {
+    const net = await import("node:net");
+    const { appendSignal, Extensions } = await import("@tessera/core");
+    const sockets: import("node:net").Socket[] = [];
+    const silent = net.createServer((s) => {
+      s.on("error", () => {});
+      s.resume(); // read (and drop) the hello, so the end of the connection is seen
+      sockets.push(s);
+    });
+    silent.listen(0, "127.0.0.1");
+    await once(silent, "listening");
+    const port = (silent.address() as AddressInfo).port;
+    try {
+      const controller = new AbortController();
+      const reason = new Error("caller gave up");
+      const attempt = tlsConnector({ handshakeTimeout: 600_000 })
+        .layer(tcpConnector())
+        .serve(connectRequest(`127.0.0.1:${port}`, appendSignal(new Extensions(), controller.signal)));
+      while (sockets.length === 0) await new Promise((r) => setTimeout(r, 5));
+      controller.abort(reason);
+      await expect(attempt).rejects.toBe(reason);
+      // The connection is closed: the server sees its end.
+      await new Promise((r) => (sockets[0]!.destroyed ? r(undefined) : sockets[0]!.once("close", r)));
+    } finally {
+      silent.close();
+    }
+  });
+
   it("times out a server that never answers the hello", async () => {
     const net = await import("node:net");
     const silent = net.createServer((s) => s.on("error", () => {}));
