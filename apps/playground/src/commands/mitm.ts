@@ -31,8 +31,9 @@ export const mitmOptionSpec = {
 
 export const mitmHelp = `MITM options (TLS interception of CONNECT tunnels):
   --mitm                  terminate CONNECT tunnels with a certificate issued for the target by the CA below,
-                          and relay each request to the origin over a new TLS connection (h2 or http/1.1 by
-                          ALPN on each side); requests and responses are logged at debug
+                          and relay each request to the origin over the proxy's own TLS connections (pooled;
+                          h2 or http/1.1 by ALPN on each side); the origin is reached per request (a 502
+                          inside the tunnel when it cannot be); requests and responses are logged at debug
   --ca-cert FILE          the CA certificate (PEM), e.g. from "tessera ca new"; clients must trust it
   --ca-key FILE           the CA's private key (PEM)
   --no-mitm-for HOST      tunnel HOST untouched (repeatable; "*.example.com" matches subdomains)
