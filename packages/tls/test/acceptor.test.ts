@@ -194,6 +194,23 @@ describe("tlsAcceptor", () => {
     });
   });
 
+  it("reads many ClientHellos at once without a listener-leak warning", async () => {
+    const warnings: Error[] = [];
+    const onWarning = (w: Error) => warnings.push(w);
+    process.on("warning", onWarning);
+    try {
+      const acceptor = tlsAcceptor({ config: site }).layer(echo);
+      const pending = Array.from({ length: 30 }, () => serveInMemory(acceptor));
+      for (const { client } of pending) client.write(Buffer.from([22, 3, 1, 0, 200, 1]));
+      await new Promise((r) => setTimeout(r, 50));
+      for (const { client } of pending) client.destroy();
+      await Promise.all(pending.map((p) => p.served.catch(() => {})));
+      expect(warnings.filter((w) => w.name === "MaxListenersExceededWarning")).toEqual([]);
+    } finally {
+      process.off("warning", onWarning);
+    }
+  });
+
   describe("bad input", () => {
     it("closes a connection that speaks plain HTTP, sending nothing, with ClientHelloError not-tls", async () => {
       const { client, served } = serveInMemory(tlsAcceptor({ config: site }).layer(echo));
