@@ -126,7 +126,28 @@ async function accept(raw: Conn, inner: Service<Conn, void>, s: Settings): Promi
   if (facts.alpn !== undefined) extensions.insert(Alpn, facts.alpn);
   // A socket error is the inner service's to see through the stream; here it must only not crash the process.
   socket.on("error", ignore);
-  return inner.serve(makeConn(socket, extensions));
+  await inner.serve(makeConn(socket, extensions));
+  // The inner service is done with the connection. Whoever gave us the raw connection may now end it (a
+  // listener does), and ending the raw socket under TLS would cut off what TLS still has to send: the last
+  // response bytes, session tickets, close_notify. So end TLS here and wait until its writes are out.
+  await finishTls(socket, s.timeout);
+}
+
+function finishTls(socket: TLSSocket, timeoutMs: number): Promise<void> {
+  if (socket.destroyed || socket.writableFinished) return Promise.resolve();
+  if (!socket.writableEnded) socket.end();
+  return new Promise<void>((resolve) => {
+    const done = (): void => {
+      clearTimeout(timer);
+      socket.off("finish", done);
+      socket.off("close", done);
+      resolve();
+    };
+    // A peer that reads nothing could hold the flush forever: give up after the handshake timeout.
+    const timer = setTimeout(done, timeoutMs);
+    socket.on("finish", done);
+    socket.on("close", done);
+  });
 }
 
 // The protocol was chosen from the ClientHello already: hand OpenSSL just that one (in wire form), so it selects
