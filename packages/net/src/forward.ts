@@ -156,7 +156,8 @@ export function forward(a: Conn, b: Conn, options?: ForwardOptions): Promise<For
     sb.on("error", onErrorB);
     sa.on("close", onCloseA);
     sb.on("close", onCloseB);
-    signal.addEventListener("abort", onAbort);
+    // The shared never-aborting signal gets no listener: concurrent waits would pile up on it (Node warns past 10).
+    if (signal !== neverAborts()) signal.addEventListener("abort", onAbort);
     ab.start();
     ba.start();
   });

@@ -163,7 +163,8 @@ export function happyEyeballs(
       );
       return;
     }
-    signal.addEventListener("abort", onAbort);
+    // The shared never-aborting signal gets no listener: concurrent waits would pile up on it (Node warns past 10).
+    if (signal !== neverAborts()) signal.addEventListener("abort", onAbort);
     startNext();
   });
 }

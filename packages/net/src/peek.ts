@@ -169,7 +169,8 @@ export function peek(stream: Duplex, options: PeekOptions = {}): Promise<Peeked>
     stream.on("end", onEnd);
     stream.on("error", onError);
     stream.on("close", onClose);
-    signal.addEventListener("abort", onAbort);
+    // The shared never-aborting signal gets no listener: concurrent waits would pile up on it (Node warns past 10).
+    if (signal !== neverAborts()) signal.addEventListener("abort", onAbort);
     if (options.timeout !== undefined && Number.isFinite(options.timeout)) {
       const ms = options.timeout;
       timer = setTimeout(() => fail(new PeekTimeoutError(ms, seen.length), true), ms);

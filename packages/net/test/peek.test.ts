@@ -49,6 +49,25 @@ describe("peek", () => {
     expect((await collect(peeked.stream)).toString()).toBe("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
   });
 
+  it("regression: fifty peeks in flight without a signal add no listener to the shared never-aborting signal (Node warned MaxListenersExceeded past ten)", async () => {
+    const warnings: Error[] = [];
+    const onWarning = (w: Error): void => {
+      warnings.push(w);
+    };
+    process.on("warning", onWarning);
+    try {
+      const pairs = Array.from({ length: 50 }, () => memoryPair());
+      const peeking = pairs.map(([, server]) => peek(server, { bytes: 1 }));
+      for (const [client] of pairs) client.write("x");
+      const peeked = await Promise.all(peeking);
+      expect(peeked.every((p) => p.status === "done")).toBe(true);
+      await delay(10);
+    } finally {
+      process.off("warning", onWarning);
+    }
+    expect(warnings.filter((w) => w.name === "MaxListenersExceededWarning")).toEqual([]);
+  });
+
   it("waits for N bytes across chunks", async () => {
     const [client, server] = memoryPair();
     const peeking = peek(server, { bytes: 5 });

@@ -1,6 +1,5 @@
-import { setMaxListeners } from "node:events";
 import { TLSSocket } from "node:tls";
-import { type Layer, layer, type Service } from "@tessera/core";
+import { type Layer, layer, neverAborts, type Service } from "@tessera/core";
 import { Alpn, type Conn, conn as makeConn, PeekTimeoutError, peekConn, Sni } from "@tessera/net";
 import { AlertDescription, alertRecord, closeConnection } from "./alert.js";
 import {
@@ -61,7 +60,6 @@ export function tlsAcceptor(options: TlsAcceptorOptions): Layer<Conn, void> {
     timeout: options.handshakeTimeout ?? 10_000,
     maxHello: options.maxClientHelloBytes ?? DEFAULT_MAX_CLIENT_HELLO,
     fingerprint: options.fingerprint ?? true,
-    peekSignal: quietNeverAborts(),
   };
   return layer((inner: Service<Conn, void>) => ({
     serve: (conn: Conn) => accept(conn, inner, settings),
@@ -73,15 +71,6 @@ interface Settings {
   readonly timeout: number;
   readonly maxHello: number;
   readonly fingerprint: boolean;
-  readonly peekSignal: AbortSignal;
-}
-
-// A signal that never aborts, without a listener limit: every ClientHello being read listens on it (net's peek
-// always listens on its signal), and core's shared never-aborting signal warns past ten listeners.
-function quietNeverAborts(): AbortSignal {
-  const signal = new AbortController().signal;
-  setMaxListeners(0, signal);
-  return signal;
 }
 
 async function accept(raw: Conn, inner: Service<Conn, void>, s: Settings): Promise<void> {
@@ -197,7 +186,7 @@ async function readHello(raw: Conn, s: Settings): Promise<HelloRead> {
       until,
       max: 2 * s.maxHello + 1024,
       timeout: s.timeout,
-      signal: s.peekSignal,
+      signal: neverAborts(),
     });
     if (peeked.status === "done" && read?.status === "complete")
       return { hello: read.hello, conn: peeked.conn };
