@@ -1,3 +1,4 @@
+import { setMaxListeners } from "node:events";
 import { AbortedError, isTesseraError, TimeoutError } from "./errors.js";
 import { type Extensions, key } from "./extensions.js";
 
@@ -13,6 +14,9 @@ export interface HasExtensions {
 }
 
 const never: AbortSignal = new AbortController().signal;
+// Shared by every input without a signal of its own, so many waits listen on it at once (peeks, connects, relays);
+// it never fires, so no listener count on it means a leak, and Node's warning past ten would only be noise.
+setMaxListeners(0, never);
 
 /** The input's newest cancellation signal, or a signal that never aborts. Never allocates. */
 export function signalOf(input: HasExtensions | Extensions): AbortSignal {

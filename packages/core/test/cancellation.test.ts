@@ -5,6 +5,7 @@ import {
   appendSignal,
   childCancellation,
   Extensions,
+  neverAborts,
   raceAbort,
   SignalKey,
   signalOf,
@@ -148,5 +149,25 @@ describe("abortReason / throwIfAborted / raceAbort", () => {
     await expect(raceAbort(Promise.resolve(1), b.signal)).resolves.toBe(1);
     expect(remove).toHaveBeenCalledTimes(1);
     await expect(raceAbort(Promise.reject(new Error("x")), b.signal)).rejects.toThrow("x");
+  });
+});
+
+describe("neverAborts", () => {
+  it("regression: many concurrent waits on the shared signal raise no MaxListenersExceededWarning (every peek, connect and relay without a signal of its own listens on it)", async () => {
+    const warnings: Error[] = [];
+    const onWarning = (w: Error): void => {
+      warnings.push(w);
+    };
+    process.on("warning", onWarning);
+    const listeners = Array.from({ length: 50 }, () => () => {});
+    try {
+      expect(signalOf(new Extensions())).toBe(neverAborts());
+      for (const l of listeners) neverAborts().addEventListener("abort", l);
+      await vi.advanceTimersByTimeAsync(1); // the warning is emitted on a later tick
+    } finally {
+      for (const l of listeners) neverAborts().removeEventListener("abort", l);
+      process.off("warning", onWarning);
+    }
+    expect(warnings.filter((w) => w.name === "MaxListenersExceededWarning")).toEqual([]);
   });
 });

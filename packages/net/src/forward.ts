@@ -156,8 +156,7 @@ export function forward(a: Conn, b: Conn, options?: ForwardOptions): Promise<For
     sb.on("error", onErrorB);
     sa.on("close", onCloseA);
     sb.on("close", onCloseB);
-    // The shared never-aborting signal gets no listener: concurrent waits would pile up on it (Node warns past 10).
-    if (signal !== neverAborts()) signal.addEventListener("abort", onAbort);
+    signal.addEventListener("abort", onAbort);
     ab.start();
     ba.start();
   });

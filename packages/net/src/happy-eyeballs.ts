@@ -163,8 +163,7 @@ export function happyEyeballs(
       );
       return;
     }
-    // The shared never-aborting signal gets no listener: concurrent waits would pile up on it (Node warns past 10).
-    if (signal !== neverAborts()) signal.addEventListener("abort", onAbort);
+    signal.addEventListener("abort", onAbort);
     startNext();
   });
 }

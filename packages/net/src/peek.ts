@@ -169,8 +169,7 @@ export function peek(stream: Duplex, options: PeekOptions = {}): Promise<Peeked>
     stream.on("end", onEnd);
     stream.on("error", onError);
     stream.on("close", onClose);
-    // The shared never-aborting signal gets no listener: concurrent waits would pile up on it (Node warns past 10).
-    if (signal !== neverAborts()) signal.addEventListener("abort", onAbort);
+    signal.addEventListener("abort", onAbort);
     if (options.timeout !== undefined && Number.isFinite(options.timeout)) {
       const ms = options.timeout;
       timer = setTimeout(() => fail(new PeekTimeoutError(ms, seen.length), true), ms);
