@@ -1,6 +1,8 @@
 // Small helpers shared by the benches: starting a `tessera` server command as a child process (the
-// `listening on HOST:PORT` contract) and printing side-by-side results.
+// `listening on HOST:PORT` contract), a byte sink and its sender for throughput runs, and printing side-by-side
+// results.
 import { spawn } from "node:child_process";
+import net from "node:net";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -81,4 +83,62 @@ export function printTable(title, rows, baseline) {
     const ratio = base ? ` ${(r.value / base).toFixed(2)}x ${baseline}` : "";
     console.log(`  ${r.name.padEnd(34)} ${r.value.toFixed(1).padStart(10)} ${r.unit}${ratio}`);
   }
+}
+
+/**
+ * A sink on 127.0.0.1 for throughput runs: counts bytes and answers "<count>\n" once `total` arrived, without
+ * waiting for the client's FIN, so it also works through relays that do not keep half-closed connections open
+ * (a bare socket.pipe relay with node:net defaults does not). A connection whose first message is a single byte
+ * gets that byte back (a connection-rate probe); bulk senders never write one byte alone.
+ */
+export function startSink(total) {
+  const server = net.createServer((socket) => {
+    let n = 0;
+    socket.on("data", (d) => {
+      n += d.length;
+      if (n === 1) socket.write(d);
+      if (n >= total) socket.end(`${n}\n`);
+    });
+    socket.on("error", () => {});
+  });
+  return new Promise((resolve) => server.listen(0, "127.0.0.1", () => resolve(server)));
+}
+
+const CHUNK = Buffer.alloc(64 * 1024, 7);
+
+/**
+ * Send `total` bytes on `socket` (connected or still connecting: writes wait for the connection) to a
+ * {@link startSink} sink and wait for its count to come back; resolves with MiB/s from the call on, rejects if
+ * the count differs or nothing comes back within 60 s.
+ */
+export function sendToSink(socket, total) {
+  return new Promise((resolve, reject) => {
+    const start = process.hrtime.bigint();
+    let sent = 0;
+    let reply = "";
+    const pump = () => {
+      while (sent < total) {
+        sent += CHUNK.length;
+        if (!socket.write(CHUNK)) return socket.once("drain", pump);
+      }
+    };
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new Error(`no answer after 60 s (reply so far: "${reply}")`));
+    }, 60_000);
+    socket.on("data", (d) => {
+      reply += d;
+      if (!reply.endsWith("\n")) return;
+      const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+      clearTimeout(timer);
+      socket.destroy();
+      if (Number(reply) !== sent) reject(new Error(`sink saw ${reply.trim()} of ${sent} bytes`));
+      else resolve(sent / 1024 / 1024 / seconds);
+    });
+    socket.on("error", (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+    pump();
+  });
 }

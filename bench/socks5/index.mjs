@@ -9,30 +9,15 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { arg, median, onExit, printTable, startCli } from "../lib.mjs";
+import { arg, median, onExit, printTable, sendToSink, startCli, startSink } from "../lib.mjs";
 
 const TOTAL = arg("bytes", 512 * 1024 * 1024);
 const ROUNDS = arg("rounds", 3);
 const CONNS = arg("conns", 2000);
 const PARALLEL = arg("parallel", 50);
-const CHUNK = Buffer.alloc(64 * 1024, 7);
 const pinned = spawnSync("taskset", ["-c", "1", "true"]).status === 0;
 if (pinned) spawnSync("taskset", ["-p", "-c", "1", String(process.pid)], { stdio: "ignore" });
 const PROXY_CPU = pinned ? 0 : undefined;
-
-/** A sink that counts bytes and answers "<count>\n" once TOTAL arrived; 1-byte messages are echoed. */
-function startSink() {
-  const server = net.createServer((socket) => {
-    let n = 0;
-    socket.on("data", (d) => {
-      n += d.length;
-      if (n === 1) socket.write(d); // a connection-rate probe
-      if (n >= TOTAL) socket.end(`${n}\n`);
-    });
-    socket.on("error", () => {});
-  });
-  return new Promise((resolve) => server.listen(0, "127.0.0.1", () => resolve(server)));
-}
 
 /** Read exactly n bytes from a socket (paused mode). */
 function readBytes(socket, n) {
@@ -72,36 +57,7 @@ async function open(port, target) {
 
 /** Send TOTAL bytes and wait for the sink's count; MiB/s (handshake excluded). */
 async function throughput(port, target) {
-  const socket = await open(port, target);
-  return new Promise((resolve, reject) => {
-    const start = process.hrtime.bigint();
-    let sent = 0;
-    let reply = "";
-    const pump = () => {
-      while (sent < TOTAL) {
-        sent += CHUNK.length;
-        if (!socket.write(CHUNK)) return socket.once("drain", pump);
-      }
-    };
-    const timer = setTimeout(() => {
-      socket.destroy();
-      reject(new Error(`no answer after 60 s (reply so far: "${reply}")`));
-    }, 60_000);
-    socket.on("data", (d) => {
-      reply += d;
-      if (!reply.endsWith("\n")) return;
-      const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-      clearTimeout(timer);
-      socket.destroy();
-      if (Number(reply) !== sent) reject(new Error(`sink saw ${reply.trim()} of ${sent} bytes`));
-      else resolve(sent / 1024 / 1024 / seconds);
-    });
-    socket.on("error", (error) => {
-      clearTimeout(timer);
-      reject(error);
-    });
-    pump();
-  });
+  return sendToSink(await open(port, target), TOTAL);
 }
 
 /** CONNS connections, PARALLEL at a time: handshake, one byte there and back, close. Connections per second. */
@@ -185,7 +141,7 @@ async function startDante() {
   throw new Error("danted did not start");
 }
 
-const sink = await startSink();
+const sink = await startSink(TOTAL);
 const sinkPort = sink.address().port;
 const tessera = await startCli(
   ["socks5", "--listen", "127.0.0.1:0", "--allow-private", "--log-level", "warn"],
