@@ -16,7 +16,12 @@ export type { Conn } from "./conn.js";
 export { conn } from "./conn.js";
 export type { ConnectRequest } from "./connect-request.js";
 export { connectRequest } from "./connect-request.js";
-export type { AddressErrorReason, ConnectAttemptFailure, ConnectErrorDetails } from "./errors.js";
+export type {
+  AddressErrorReason,
+  ConnectAttemptFailure,
+  ConnectErrorDetails,
+  ProxyHeaderErrorReason,
+} from "./errors.js";
 export {
   AddressInUseError,
   ConnectError,
@@ -29,6 +34,11 @@ export {
   isConnectError,
   ListenError,
   PeekTimeoutError,
+  ProxyHeaderEncodeError,
+  ProxyHeaderError,
+  ProxyHeaderMissingError,
+  ProxyHeaderTimeoutError,
+  ProxyHeaderTooLargeError,
   SocketError,
   toConnectError,
   toListenError,

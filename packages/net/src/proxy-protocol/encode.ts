@@ -1,4 +1,4 @@
-import { ProxyHeaderEncodeError } from "./errors.js";
+import { ProxyHeaderEncodeError } from "../errors.js";
 import type { ProxyHeaderInit } from "./header.js";
 import { encodeV1 } from "./v1.js";
 import { encodeV2 } from "./v2.js";

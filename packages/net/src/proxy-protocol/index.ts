@@ -2,14 +2,6 @@ export type { ProxyProtocolConnectorOptions } from "./client.js";
 export { proxyProtocolConnector } from "./client.js";
 export { crc32c } from "./crc32c.js";
 export { encodeProxyHeader } from "./encode.js";
-export type { ProxyHeaderErrorReason } from "./errors.js";
-export {
-  ProxyHeaderEncodeError,
-  ProxyHeaderError,
-  ProxyHeaderMissingError,
-  ProxyHeaderTimeoutError,
-  ProxyHeaderTooLargeError,
-} from "./errors.js";
 export type {
   ProxyHeader,
   ProxyHeaderInit,

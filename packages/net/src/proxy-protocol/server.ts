@@ -1,9 +1,13 @@
 import { type Layer, layer, type Service, service } from "@tessera/core";
 import type { Conn } from "../conn.js";
-import { PeekTimeoutError } from "../errors.js";
+import {
+  PeekTimeoutError,
+  ProxyHeaderError,
+  ProxyHeaderMissingError,
+  ProxyHeaderTimeoutError,
+} from "../errors.js";
 import { LocalAddr, PeerAddr, ProxiedClientAddr, ProxiedDestAddr, ProxyProtocolHeader } from "../keys.js";
 import { peekConn } from "../peek.js";
-import { ProxyHeaderError, ProxyHeaderMissingError, ProxyHeaderTimeoutError } from "./errors.js";
 import { PROXY_V1_MAX_LENGTH, PROXY_V2_FIXED_LENGTH, type ProxyHeader } from "./header.js";
 import { DEFAULT_MAX_HEADER_LENGTH, type ProxyHeaderParse, parseProxyHeader } from "./parse.js";
 

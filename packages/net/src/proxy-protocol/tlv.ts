@@ -1,4 +1,4 @@
-import { ProxyHeaderEncodeError, ProxyHeaderError } from "./errors.js";
+import { ProxyHeaderEncodeError, ProxyHeaderError } from "../errors.js";
 import {
   PROXY_UNIQUE_ID_MAX,
   type ProxySsl,

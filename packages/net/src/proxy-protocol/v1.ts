@@ -1,6 +1,6 @@
 import { inetSocketAddress, isIPv4, isIPv6 } from "../address.js";
+import { ProxyHeaderEncodeError, ProxyHeaderError, ProxyHeaderTooLargeError } from "../errors.js";
 import type { InetSocketAddress } from "../keys.js";
-import { ProxyHeaderEncodeError, ProxyHeaderError, ProxyHeaderTooLargeError } from "./errors.js";
 import { PROXY_V1_MAX_LENGTH, type ProxyHeader } from "./header.js";
 
 // Version 1, the text form: `PROXY TCP4 192.0.2.1 198.51.100.1 56324 443\r\n`, at most 107 bytes. Strict:

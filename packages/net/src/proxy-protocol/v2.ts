@@ -1,7 +1,7 @@
 import { inetSocketAddress } from "../address.js";
+import { ProxyHeaderEncodeError, ProxyHeaderError, ProxyHeaderTooLargeError } from "../errors.js";
 import type { SocketAddress, UnixSocketAddress } from "../keys.js";
 import { crc32c } from "./crc32c.js";
-import { ProxyHeaderEncodeError, ProxyHeaderError, ProxyHeaderTooLargeError } from "./errors.js";
 import {
   PROXY_V2_FIXED_LENGTH,
   PROXY_V2_SIGNATURE,
