@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import { hash } from "node:crypto";
 import { type Key, key } from "@tessera/core";
 import type { HeaderList } from "./header-list.js";
 
@@ -74,8 +74,6 @@ export class FingerprintRecorder {
   #settings: (readonly [number, number])[] | undefined;
   #windowUpdate = 0;
   #priorities: FingerprintPriority[] = [];
-  /** Set once the first HEADERS came: nothing more is recorded. */
-  done = false;
 
   /** A non-ACK SETTINGS frame's flat `[id, value, ...]` entries: the first one is kept. */
   settings(flat: readonly number[]): void {
@@ -99,7 +97,6 @@ export class FingerprintRecorder {
 
   /** The first HEADERS: the fingerprint is complete. Returns a factory for the key's lazy value. */
   finish(list: HeaderList): () => Http2Fingerprint {
-    this.done = true;
     const pseudoHeaders: string[] = [];
     const fields = list.fields;
     for (let i = 0; i < fields.length; i += 2) {
@@ -118,7 +115,7 @@ export class FingerprintRecorder {
         priorities,
         pseudoHeaders,
         akamai,
-        hash: createHash("md5").update(akamai).digest("hex"),
+        hash: hash("md5", akamai, "hex"),
       };
     };
   }
