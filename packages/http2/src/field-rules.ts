@@ -14,6 +14,12 @@ export const CONNECTION_SPECIFIC: ReadonlySet<string> = new Set([
   "upgrade",
 ]);
 
+/**
+ * What a response or any trailer section never carries: the connection-specific fields, and TE, which only a
+ * request's header section may hold (RFC 9113 8.2.2). Outgoing fields with these names are dropped.
+ */
+export const REQUEST_HEAD_ONLY: ReadonlySet<string> = new Set([...CONNECTION_SPECIFIC, "te"]);
+
 /** A non-empty lower-case token. */
 export function validName(name: string): boolean {
   if (name.length === 0) return false;

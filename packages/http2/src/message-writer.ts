@@ -1,6 +1,6 @@
 import type { Body, HeaderMap } from "@tessera/http";
 import { InvalidOutgoingHeaderError } from "./errors.js";
-import { CONNECTION_SPECIFIC, unsendable } from "./field-rules.js";
+import { REQUEST_HEAD_ONLY, unsendable } from "./field-rules.js";
 
 /** Where a message goes: one stream of a connection (server or client side). */
 export interface MessageSink<S> {
@@ -13,7 +13,7 @@ export interface MessageSink<S> {
 const EMPTY = new Uint8Array(0);
 
 /**
- * Appends `headers` to `fields` lower-cased, dropping the connection-specific ones HTTP/2 cannot carry (TE too). Checked
+ * Appends `headers` to `fields` lower-cased, dropping the connection-specific ones HTTP/2 cannot carry (and TE). Checked
  * before encoding: the HPACK encoder adds fields to its table as it goes, so a field that failed halfway through a
  * block would leave our table out of step with the peer's (a COMPRESSION_ERROR later).
  */
@@ -21,8 +21,7 @@ export function appendTrailerFields(fields: string[], headers: HeaderMap): void 
   const n = headers.count;
   for (let i = 0; i < n; i++) {
     const name = headers.name(i).toLowerCase();
-    // TE belongs in a request's header section only (RFC 9113 8.2.2), never in trailers.
-    if (CONNECTION_SPECIFIC.has(name) || name === "te" || name === "content-length") continue;
+    if (REQUEST_HEAD_ONLY.has(name) || name === "content-length") continue;
     const value = headers.value(i);
     if (name.length === 0 || unsendable(name) || unsendable(value)) {
       throw new InvalidOutgoingHeaderError(name, "HTTP/2 cannot carry this field");

@@ -1,7 +1,7 @@
 import type { HeaderMap, Response } from "@tessera/http";
 import { httpDate } from "./date-cache.js";
 import { InvalidOutgoingHeaderError } from "./errors.js";
-import { CONNECTION_SPECIFIC, unsendable } from "./field-rules.js";
+import { REQUEST_HEAD_ONLY, unsendable } from "./field-rules.js";
 import { type MessageSink, writeMessage } from "./message-writer.js";
 import type { ServerStream } from "./stream.js";
 
@@ -23,8 +23,7 @@ function appendFields(fields: string[], headers: HeaderMap, skipLength: boolean)
   for (let i = 0; i < n; i++) {
     // HTTP/2 field names are lower case on the wire; HeaderMap keeps the handler's casing.
     const name = headers.name(i).toLowerCase();
-    // TE is connection-specific too, allowed only in a request (RFC 9113 8.2.2): never in a response.
-    if (CONNECTION_SPECIFIC.has(name) || name === "te") continue;
+    if (REQUEST_HEAD_ONLY.has(name)) continue;
     if (name === "content-length") {
       if (skipLength) continue;
       seen |= HAS_LENGTH;
