@@ -129,7 +129,7 @@ class Entry {
 
 // The lazy signal's factory, shared by every entry: a closure per connection cost ~300 bytes each (the build's
 // keepNames gives every named closure its own property dictionary).
-function signalOf(entry: Entry): AbortSignal {
+function entrySignal(entry: Entry): AbortSignal {
   return entry.signal();
 }
 
@@ -239,7 +239,7 @@ class NetListener implements Listener {
     const extensions = (this.#base === undefined ? new Extensions() : this.#base.fork())
       .insert(PeerAddr, peer)
       .insert(LocalAddr, local)
-      .insertLazy(SignalKey, signalOf, entry)
+      .insertLazy(SignalKey, entrySignal, entry)
       .insert(Draining, this.#stop.signal);
     const c = conn(socket, extensions);
     this.active++;
