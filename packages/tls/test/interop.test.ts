@@ -21,7 +21,7 @@ import {
   tlsAcceptor,
   tlsConnector,
 } from "../src/index.js";
-import { helloes } from "./support/captures.js";
+import { helloes, JA4_CAPTURES } from "./support/captures.js";
 import { tcpFlows } from "./support/pcap.js";
 import { run, startPeer, stopPeers } from "./support/processes.js";
 
@@ -200,7 +200,6 @@ describe.runIf(peer("openssl"))("tlsConnector against openssl s_server", () => {
 
 describe.runIf(peer("tshark"))("JA3 matches tshark's", () => {
   it("on every TCP ClientHello of the reference captures", async () => {
-    const fixtures = new URL("./fixtures/ja4/", import.meta.url);
     let compared = 0;
     for (const name of [
       "tls12.pcap",
@@ -209,7 +208,7 @@ describe.runIf(peer("tshark"))("JA3 matches tshark's", () => {
       "badcurveball.pcap",
       "tls-handshake.pcapng",
     ]) {
-      const path = new URL(name, fixtures).pathname;
+      const path = new URL(name, JA4_CAPTURES).pathname;
       const { stdout } = await run(
         "tshark",
         [

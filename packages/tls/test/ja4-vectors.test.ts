@@ -1,13 +1,13 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { ja4 } from "../src/index.js";
-import { helloes } from "./support/captures.js";
+import { helloes, JA4_CAPTURES } from "./support/captures.js";
 import { tcpFlows } from "./support/pcap.js";
 
-// The captures and expected values come from FoxIO's JA4 repository (BSD-3-Clause, see fixtures/ja4/LICENSE-JA4).
+// The captures and expected values come from FoxIO's JA4 repository (BSD-3-Clause, see LICENSE-JA4 beside them).
 // Each JSON entry names a TCP connection; "JA4.1" is the fingerprint of its first ClientHello, "JA4.2" of the
 // second (after a HelloRetryRequest). Entries without JA4 (QUIC, HTTP-only) are not ours to check.
-const dir = new URL("./fixtures/ja4/", import.meta.url);
+const dir = JA4_CAPTURES;
 
 interface Expected {
   readonly src: string;

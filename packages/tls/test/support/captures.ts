@@ -1,5 +1,8 @@
 import { type ClientHello, readClientHello } from "../../src/index.js";
 
+/** FoxIO's JA4 reference captures and their expected values, kept once in shared/testdata beside the repository. */
+export const JA4_CAPTURES = new URL("../../../../../shared/testdata/ja4/", import.meta.url);
+
 // The ClientHellos of one direction of a connection: the first handshake record that starts a ClientHello
 // (after a SOCKS or CONNECT preamble, if any), then any further one in the plaintext records that follow.
 export function helloes(bytes: Buffer): ClientHello[] {

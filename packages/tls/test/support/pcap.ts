@@ -1,6 +1,6 @@
-// A small reader for the capture files in test/fixtures: pcap and pcapng, Ethernet / BSD loopback / raw IP /
-// Linux cooked link layers, IPv4 and IPv6, TCP. It reassembles each direction of each TCP connection into its
-// byte stream, which is all the JA4 vector tests need. Test code, never shipped.
+// A small reader for the JA4 reference captures (shared/testdata/ja4): pcap and pcapng, Ethernet / BSD loopback /
+// raw IP / Linux cooked link layers, IPv4 and IPv6, TCP. It reassembles each direction of each TCP connection
+// into its byte stream, which is all the JA4 vector tests need. Test code, never shipped.
 
 export interface TcpFlow {
   readonly src: string;
