@@ -1,5 +1,6 @@
 import { Extensions, type Service, service, stack } from "@tessera/core";
 import { describe, expect, it } from "vitest";
+import { prng } from "../../../test-support/prng.js";
 import {
   type Conn,
   encodeProxyHeader,
@@ -259,15 +260,8 @@ describe("proxyProtocol server layer", () => {
   });
 
   it("random headers and data in random pieces: the inner service gets exactly the data, the header recorded", async () => {
-    // Seeded (mulberry32) so a failure reproduces.
-    let seed = 0x7e55e7a;
-    const random = (): number => {
-      seed = (seed + 0x6d2b79f5) >>> 0;
-      let t = seed;
-      t = Math.imul(t ^ (t >>> 15), t | 1);
-      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-    };
+    // Seeded so a failure reproduces.
+    const random = prng(0x7e55e7a);
     for (let i = 0; i < 150; i++) {
       const version = random() < 0.5 ? 1 : 2;
       const source = {

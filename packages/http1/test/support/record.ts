@@ -1,3 +1,4 @@
+import { prng } from "../../../../test-support/prng.js";
 import {
   type Http1Handler,
   type Http1Parser,
@@ -42,17 +43,8 @@ export interface RunResult {
 /** How to cut the input into chunks. */
 export type Split = "whole" | "bytes" | { seed: number; at?: undefined } | { at: number; seed?: undefined };
 
-/** mulberry32: a tiny deterministic PRNG so random splits are reproducible from the seed. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+// The seeded PRNG all packages' randomized tests share (mulberry32): failures reproduce from the seed.
+export { prng };
 
 /** Chunk boundaries for `input`: returns [start, end) pairs. */
 export function cuts(length: number, split: Split): [number, number][] {

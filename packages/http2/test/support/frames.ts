@@ -1,16 +1,8 @@
+import { prng } from "../../../../test-support/prng.js";
 import { type Frame, FrameReader, type FrameReaderOptions, type Http2Error } from "../../src/index.js";
 
-/** A seeded PRNG (mulberry32): failures reproduce from the seed printed in the test name. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+// The seeded PRNG all packages' randomized tests share (mulberry32): failures reproduce from the seed.
+export { prng };
 
 /** A frame as plain data (payload as hex), for comparing the results of different byte splits. */
 export function summary(frame: Frame): Record<string, unknown> {
