@@ -4,6 +4,7 @@ import { Alpn, type Conn, conn as makeConn, PeekTimeoutError, peekConn, Sni } fr
 import { AlertDescription, alertRecord, closeConnection } from "./alert.js";
 import {
   type ClientHello,
+  type ClientHelloLimits,
   type ClientHelloRead,
   DEFAULT_MAX_CLIENT_HELLO,
   readClientHello,
@@ -58,7 +59,7 @@ export function tlsAcceptor(options: TlsAcceptorOptions): Layer<Conn, void> {
   const settings: Settings = {
     config: options.config,
     timeout: options.handshakeTimeout ?? 10_000,
-    maxHello: options.maxClientHelloBytes ?? DEFAULT_MAX_CLIENT_HELLO,
+    helloLimits: { maxBytes: options.maxClientHelloBytes ?? DEFAULT_MAX_CLIENT_HELLO },
     fingerprint: options.fingerprint ?? true,
   };
   return layer((inner: Service<Conn, void>) => ({
@@ -69,7 +70,8 @@ export function tlsAcceptor(options: TlsAcceptorOptions): Layer<Conn, void> {
 interface Settings {
   readonly config: TlsServerConfigSource;
   readonly timeout: number;
-  readonly maxHello: number;
+  /** Made once: the ClientHello reader runs on every chunk of every handshake. */
+  readonly helloLimits: { readonly maxBytes: number };
   readonly fingerprint: boolean;
 }
 
@@ -122,21 +124,37 @@ async function accept(raw: Conn, inner: Service<Conn, void>, s: Settings): Promi
   await finishTls(socket, s.timeout);
 }
 
+// Waiting for TLS's last writes, with the state on the socket and shared listeners (as for the handshake below).
+interface Finishing {
+  readonly timer: ReturnType<typeof setTimeout>;
+  readonly resolve: () => void;
+}
+const kFinishing = Symbol("tessera.tls.finishing");
+type FinishingSocket = TLSSocket & { [kFinishing]?: Finishing | undefined };
+
 function finishTls(socket: TLSSocket, timeoutMs: number): Promise<void> {
   if (socket.destroyed || socket.writableFinished) return Promise.resolve();
   if (!socket.writableEnded) socket.end();
   return new Promise<void>((resolve) => {
-    const done = (): void => {
-      clearTimeout(timer);
-      socket.off("finish", done);
-      socket.off("close", done);
-      resolve();
-    };
     // A peer that reads nothing could hold the flush forever: give up after the handshake timeout.
-    const timer = setTimeout(done, timeoutMs);
-    socket.on("finish", done);
-    socket.on("close", done);
+    const timer = setTimeout(finished, timeoutMs, socket);
+    (socket as FinishingSocket)[kFinishing] = { timer, resolve };
+    socket.on("finish", onFinished);
+    socket.on("close", onFinished);
   });
+}
+
+function finished(socket: FinishingSocket): void {
+  const finishing = socket[kFinishing];
+  if (finishing === undefined) return;
+  socket[kFinishing] = undefined;
+  clearTimeout(finishing.timer);
+  socket.off("finish", onFinished);
+  socket.off("close", onFinished);
+  finishing.resolve();
+}
+function onFinished(this: FinishingSocket): void {
+  finished(this);
 }
 
 // The protocol was chosen from the ClientHello already: hand OpenSSL just that one (in wire form), so it selects
@@ -172,22 +190,30 @@ interface HelloRead {
   readonly conn: Conn;
 }
 
+// The peek's predicate: one shared function bound to a small per-connection state (a named closure would cost a
+// connection its own property dictionary under keepNames).
+interface HelloWait {
+  readonly limits: ClientHelloLimits;
+  read: ClientHelloRead | undefined;
+}
+function helloComplete(this: HelloWait, bytes: Buffer): boolean {
+  this.read = readClientHello(bytes, this.limits);
+  return this.read.status === "complete";
+}
+
 async function readHello(raw: Conn, s: Settings): Promise<HelloRead> {
-  let read: ClientHelloRead | undefined;
-  const until = (bytes: Buffer): boolean => {
-    read = readClientHello(bytes, { maxBytes: s.maxHello });
-    return read.status === "complete";
-  };
+  const wait: HelloWait = { limits: s.helloLimits, read: undefined };
   try {
     // Room for a ClientHello cut into small records (5 bytes of header each); anything beyond is an attack.
     // Bounded by the timeout and by the peer closing; the connection's own signal is not read (on a listener's
     // connection, reading it makes one per connection), as in http's auto server.
     const peeked = await peekConn(raw, {
-      until,
-      max: 2 * s.maxHello + 1024,
+      until: helloComplete.bind(wait),
+      max: 2 * s.helloLimits.maxBytes + 1024,
       timeout: s.timeout,
       signal: neverAborts(),
     });
+    const read = wait.read;
     if (peeked.status === "done" && read?.status === "complete")
       return { hello: read.hello, conn: peeked.conn };
     throw peeked.status === "limit"
