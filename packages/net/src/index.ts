@@ -49,6 +49,7 @@ export type { ForwardOptions, ForwardResult } from "./forward.js";
 export { forward, forwardService } from "./forward.js";
 export type { HappyEyeballsOptions, HappyEyeballsWinner, LookupAddress } from "./happy-eyeballs.js";
 export { happyEyeballs, interleaveAddresses } from "./happy-eyeballs.js";
+export { formatIpv4, formatIpv6, ipv4Bytes, ipv6Bytes } from "./ip-bytes.js";
 export type { InetSocketAddress, SocketAddress, UnixSocketAddress } from "./keys.js";
 export {
   Alpn,
@@ -77,7 +78,6 @@ export { memoryConnPair, memoryPair } from "./memory-pair.js";
 export type { Peeked, PeekedConn, PeekOptions, PeekStatus } from "./peek.js";
 export { peek, peekConn } from "./peek.js";
 export * from "./proxy-protocol/index.js";
-export { formatIpv4, formatIpv6, ipv4Bytes, ipv6Bytes } from "./proxy-protocol/ip-bytes.js";
 export { rewind } from "./rewind-stream.js";
 export type { Sniffed, SniffedProtocol, SniffOptions } from "./sniff.js";
 export { detectProtocol, sniff } from "./sniff.js";

@@ -1,5 +1,6 @@
 import { inetSocketAddress } from "../address.js";
 import { ProxyHeaderEncodeError, ProxyHeaderError, ProxyHeaderTooLargeError } from "../errors.js";
+import { formatIpv4, formatIpv6, ipv4Bytes, ipv6Bytes } from "../ip-bytes.js";
 import type { SocketAddress, UnixSocketAddress } from "../keys.js";
 import { crc32c } from "./crc32c.js";
 import {
@@ -9,7 +10,6 @@ import {
   type ProxyHeaderInit,
   ProxyTlvType as T,
 } from "./header.js";
-import { formatIpv4, formatIpv6, ipv4Bytes, ipv6Bytes } from "./ip-bytes.js";
 import { decodeTlvs, encodeSsl, encodeTlv } from "./tlv.js";
 
 // Version 2, the binary form: the 12-byte signature, version and command (0x20 LOCAL, 0x21 PROXY), address

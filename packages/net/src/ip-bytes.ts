@@ -1,4 +1,4 @@
-import { isIPv4, isIPv6 } from "../address.js";
+import { isIPv4, isIPv6 } from "./address.js";
 
 // IP addresses as the 4 or 16 bytes binary protocols carry (PROXY v2, SOCKS5), and back to text. Node offers the
 // text form only (net.isIP, SocketAddress), so the conversions are here, exported for other packages; inputs are
