@@ -6,6 +6,7 @@ import {
   issueCertificate,
   type LoadedAuthority,
   loadAuthority,
+  pemOf,
 } from "./certificate.js";
 import { LruCache } from "./lru.js";
 
@@ -42,7 +43,7 @@ export function certificateIssuer(options: CertificateIssuerOptions): Certificat
   const authority: LoadedAuthority = loadAuthority(options.ca);
   const leafKey = generateKey();
   const leafPublic: KeyObject = createPublicKey(leafKey);
-  const keyPem = leafKey.export({ type: "pkcs8", format: "pem" }) as string;
+  const keyPem = pemOf(leafKey);
   const days = options.days ?? 365;
   const cache = new LruCache<string, { pair: CertificateAndKey; context: SecureContext }>(
     options.cacheSize ?? 1000,

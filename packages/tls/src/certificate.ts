@@ -7,7 +7,7 @@ import {
   randomBytes,
   sign,
 } from "node:crypto";
-import { isIP } from "node:net";
+import { ipv4Bytes, ipv6Bytes } from "@tessera/net";
 import {
   bitString,
   boolean,
@@ -75,29 +75,11 @@ function subjectAltName(names: readonly string[]): Buffer {
   return sequence(
     ...names.map((n) => {
       const literal = n.startsWith("[") && n.endsWith("]") ? n.slice(1, -1) : n;
-      const family = isIP(literal);
-      if (family === 0) return implicitPrimitive(2, Buffer.from(n.toLowerCase(), "ascii"));
-      return implicitPrimitive(7, ipBytes(literal, family));
+      const ip = ipv4Bytes(literal) ?? ipv6Bytes(literal);
+      if (ip === undefined) return implicitPrimitive(2, Buffer.from(n.toLowerCase(), "ascii"));
+      return implicitPrimitive(7, ip);
     }),
   );
-}
-
-function ipBytes(ip: string, family: number): Buffer {
-  if (family === 4) return Buffer.from(ip.split(".").map(Number));
-  // Expand "::" and an embedded IPv4 tail into eight groups.
-  let text = ip;
-  const v4 = /(\d+\.\d+\.\d+\.\d+)$/.exec(text);
-  if (v4) {
-    const b = v4[1]!.split(".").map(Number);
-    text = `${text.slice(0, -v4[1]!.length)}${((b[0]! << 8) | b[1]!).toString(16)}:${((b[2]! << 8) | b[3]!).toString(16)}`;
-  }
-  const [head, tail] = text.split("::") as [string, string | undefined];
-  const left = head === "" ? [] : head.split(":");
-  const right = tail === undefined || tail === "" ? [] : tail.split(":");
-  const groups = [...left, ...Array(8 - left.length - right.length).fill("0"), ...right];
-  const out = Buffer.alloc(16);
-  for (const [i, g] of groups.entries()) out.writeUInt16BE(Number.parseInt(g, 16), i * 2);
-  return out;
 }
 
 // The key identifier of RFC 5280 4.2.1.2 method 1: SHA-1 of the subjectPublicKey bits.
@@ -173,7 +155,8 @@ export function generateKey(): KeyObject {
   return generateKeyPairSync("ec", { namedCurve: "P-256" }).privateKey;
 }
 
-const pemOf = (key: KeyObject): string => key.export({ type: "pkcs8", format: "pem" }) as string;
+/** A private key as PKCS#8 PEM, the form `node:tls` takes. */
+export const pemOf = (key: KeyObject): string => key.export({ type: "pkcs8", format: "pem" }) as string;
 
 /**
  * A self-signed certificate (ECDSA P-256) for development and tests, valid for the given names and IPs.
@@ -190,7 +173,7 @@ export function selfSignedCertificate(options: CertificateOptions = {}): Certifi
   const cert = build({
     subject,
     issuer: subject,
-    publicKey: createPublic(key),
+    publicKey: createPublicKey(key),
     signingKey: key,
     ca: false,
     names,
@@ -215,7 +198,7 @@ export function createCertificateAuthority(options: CertificateOptions = {}): Ce
   const cert = build({
     subject,
     issuer: subject,
-    publicKey: createPublic(key),
+    publicKey: createPublicKey(key),
     signingKey: key,
     ca: true,
     names: [],
@@ -223,10 +206,6 @@ export function createCertificateAuthority(options: CertificateOptions = {}): Ce
     authorityKeyId: undefined,
   });
   return { cert, key: pemOf(key) };
-}
-
-function createPublic(key: KeyObject): KeyObject {
-  return createPublicKey(key);
 }
 
 /** A CA loaded for signing: its subject (copied byte for byte into each leaf's issuer) and key identifier. */
