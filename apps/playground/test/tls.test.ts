@@ -91,7 +91,8 @@ describe.runIf(hasCurl)("tessera proxy --mitm", () => {
   const originLeaf = certificateIssuer({ ca: originCa }).issue("localhost");
   const mitmDir = join(dir, "mitm");
 
-  async function setup(extra: string[] = []) {
+  // The origin (tessera echo --tls with the origin CA's leaf) and a fresh MITM CA; resolves with the origin's port.
+  async function startOrigin(): Promise<number> {
     writeFileSync(join(dir, "origin-ca.pem"), originCa.cert);
     writeFileSync(join(dir, "origin-cert.pem"), originLeaf.cert);
     writeFileSync(join(dir, "origin-key.pem"), originLeaf.key);
@@ -105,6 +106,11 @@ describe.runIf(hasCurl)("tessera proxy --mitm", () => {
       "--key",
       join(dir, "origin-key.pem"),
     ]);
+    return origin.port;
+  }
+
+  // tessera proxy --mitm with the MITM CA; resolves with its port.
+  async function startMitm(...extra: string[]): Promise<number> {
     const proxy = await startServer([
       "proxy",
       "--mitm",
@@ -112,11 +118,15 @@ describe.runIf(hasCurl)("tessera proxy --mitm", () => {
       join(mitmDir, "ca.pem"),
       "--ca-key",
       join(mitmDir, "ca-key.pem"),
-      "--upstream-ca",
-      join(dir, "origin-ca.pem"),
       ...extra,
     ]);
-    return { origin: origin.port, proxy: proxy.port };
+    return proxy.port;
+  }
+
+  async function setup(...extra: string[]) {
+    const origin = await startOrigin();
+    const proxy = await startMitm("--upstream-ca", join(dir, "origin-ca.pem"), ...extra);
+    return { origin, proxy };
   }
 
   it("terminates the tunnel with an issued certificate and relays HTTP/1.1 and HTTP/2, body intact", async () => {
@@ -151,7 +161,7 @@ describe.runIf(hasCurl)("tessera proxy --mitm", () => {
   });
 
   it("passes --no-mitm-for hosts through untouched (the origin's own certificate)", async () => {
-    const { origin, proxy } = await setup(["--no-mitm-for", "localhost"]);
+    const { origin, proxy } = await setup("--no-mitm-for", "localhost");
     const url = `https://localhost:${origin}/direct`;
     const through = ["-x", `http://127.0.0.1:${proxy}`, url];
     const { stdout } = await curl("--cacert", join(dir, "origin-ca.pem"), ...through);
@@ -160,28 +170,19 @@ describe.runIf(hasCurl)("tessera proxy --mitm", () => {
   });
 
   it("answers 502 inside the tunnel when the origin's certificate is not trusted", async () => {
-    const { origin, proxy } = await setup();
-    rmSync(join(dir, "origin-ca.pem"));
-    // A second proxy trusting nothing but the system roots.
-    const strict = await startServer([
-      "proxy",
-      "--mitm",
-      "--ca-cert",
-      join(mitmDir, "ca.pem"),
-      "--ca-key",
-      join(mitmDir, "ca-key.pem"),
-    ]);
+    const origin = await startOrigin();
+    // A proxy trusting nothing but the system roots.
+    const strict = await startMitm();
     const { stdout } = await curl(
       "-w",
       "%{http_code}",
       "--cacert",
       join(mitmDir, "ca.pem"),
       "-x",
-      `http://127.0.0.1:${strict.port}`,
+      `http://127.0.0.1:${strict}`,
       `https://localhost:${origin}/`,
     );
     expect(stdout).toMatch(/Bad Gateway \(ERR_TLS_CERTIFICATE\)\n502$/);
-    expect(proxy).toBeGreaterThan(0);
   });
 
   it("refuses --mitm without a CA, and MITM options without --mitm", async () => {
