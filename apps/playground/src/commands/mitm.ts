@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { type Service, service } from "@tessera/core";
+import { errorCode, type Service, service } from "@tessera/core";
 import { autoServer, type HttpClient, httpClient, Request, Response } from "@tessera/http";
 import {
   appendVia,
@@ -173,7 +173,7 @@ function relayTo(target: Authority, mitm: Mitm): Service<Request, Response> {
       response = await mitm.client.serve(outgoing);
     } catch (error) {
       mitm.logger.debug({ err: error, target: outgoing.target }, "upstream failed");
-      return Response.text(`Bad Gateway (${(error as { code?: string }).code ?? "ERR_UPSTREAM"})\n`, {
+      return Response.text(`Bad Gateway (${errorCode(error) ?? "ERR_UPSTREAM"})\n`, {
         status: 502,
         request,
       });
