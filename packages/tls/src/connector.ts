@@ -19,9 +19,8 @@ import {
 import { toHandshakeError } from "./handshake-errors.js";
 import { TlsSessionKey } from "./keys.js";
 import { LruCache } from "./lru.js";
+import type { Pem } from "./server-config.js";
 import { sessionFacts } from "./session-facts.js";
-
-type Pem = string | Buffer | ReadonlyArray<string | Buffer>;
 
 export interface TlsConnectorOptions {
   /** ALPN protocols to offer, in preference order (`["h2", "http/1.1"]`). Default: none. */

@@ -3,7 +3,8 @@ import type { Conn } from "@tessera/net";
 import type { ClientHello } from "./client-hello.js";
 import { TlsConfigError } from "./errors.js";
 
-type Pem = string | Buffer | ReadonlyArray<string | Buffer>;
+/** PEM text, or several (a chain, a CA list), as `node:tls` takes them. */
+export type Pem = string | Buffer | ReadonlyArray<string | Buffer>;
 
 /** How to serve one TLS connection: a certificate, the ALPN protocols, and optionally client certificates. */
 export interface TlsServerConfig {
