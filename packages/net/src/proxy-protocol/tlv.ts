@@ -134,7 +134,10 @@ export function decodeTlvs(header: Buffer, start: number, end: number): DecodedT
         break;
       case T.UNIQUE_ID:
         if (value.length > PROXY_UNIQUE_ID_MAX) {
-          throw new ProxyHeaderError("v2-tlv", `UNIQUE_ID has ${value.length} bytes, more than 128`);
+          throw new ProxyHeaderError(
+            "v2-tlv",
+            `UNIQUE_ID has ${value.length} bytes, more than ${PROXY_UNIQUE_ID_MAX}`,
+          );
         }
         out.uniqueId = value;
         break;

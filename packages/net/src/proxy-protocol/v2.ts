@@ -4,6 +4,7 @@ import { formatIpv4, formatIpv6, ipv4Bytes, ipv6Bytes } from "../ip-bytes.js";
 import type { SocketAddress, UnixSocketAddress } from "../keys.js";
 import { crc32c } from "./crc32c.js";
 import {
+  PROXY_UNIQUE_ID_MAX,
   PROXY_V2_FIXED_LENGTH,
   PROXY_V2_SIGNATURE,
   type ProxyHeader,
@@ -187,7 +188,9 @@ function tlvsOf(init: ProxyHeaderInit): Buffer[] {
   if (init.authority !== undefined) out.push(encodeTlv(T.AUTHORITY, init.authority));
   if (init.uniqueId !== undefined) {
     const id = typeof init.uniqueId === "string" ? Buffer.from(init.uniqueId, "utf8") : init.uniqueId;
-    if (id.length > 128) throw new ProxyHeaderEncodeError(`UNIQUE_ID of ${id.length} bytes, more than 128`);
+    if (id.length > PROXY_UNIQUE_ID_MAX) {
+      throw new ProxyHeaderEncodeError(`UNIQUE_ID of ${id.length} bytes, more than ${PROXY_UNIQUE_ID_MAX}`);
+    }
     out.push(encodeTlv(T.UNIQUE_ID, id));
   }
   if (init.ssl !== undefined) out.push(encodeSsl(init.ssl));
