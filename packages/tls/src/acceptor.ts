@@ -221,9 +221,10 @@ async function readHello(raw: Conn, s: Settings): Promise<HelloRead> {
       : new ClientHelloError("truncated", `the peer ended after ${peeked.bytes.length} bytes`);
   } catch (error) {
     if (error instanceof ClientHelloError) {
-      // Something that is not TLS at all gets no TLS alert; a broken hello gets decode_error.
-      const alert = error.reason === "not-tls" || error.reason === "truncated";
-      closeConnection(raw.stream, alert ? undefined : alertRecord(AlertDescription.decodeError));
+      // Something that is not TLS at all gets no TLS alert, nor does a peer that already left; a broken hello
+      // gets decode_error.
+      const silent = error.reason === "not-tls" || error.reason === "truncated";
+      closeConnection(raw.stream, silent ? undefined : alertRecord(AlertDescription.decodeError));
       throw error;
     }
     closeConnection(raw.stream);
