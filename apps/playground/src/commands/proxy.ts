@@ -1,13 +1,13 @@
-import { forwardProxy, type ProxyAuth } from "@tessera/http1";
+import { forwardProxy } from "@tessera/http1";
 import { tcpConnector } from "@tessera/net";
-import { intOption, parseArgs, UsageError } from "../args.js";
+import { intOption, parseArgs } from "../args.js";
 import { connectionStack } from "../connection-stack.js";
 import type { Io } from "../io.js";
 import { type Running, serve } from "../serve.js";
 import { httpServer, httpServerOptionSpec, httpServerOptionsHelp } from "./echo.js";
 import { mitmHelp, mitmOptionSpec, withMitm } from "./mitm.js";
 import { serverOptionSpec, serverOptionsHelp, serverSettings } from "./server-options.js";
-import { parseSocksAuth, playgroundSocks5, socks5Or } from "./socks5.js";
+import { parseAuthOption, playgroundSocks5, socks5Or } from "./socks5.js";
 
 export const proxyHelp = `tessera proxy [options]
 
@@ -30,12 +30,6 @@ ${serverOptionsHelp}
 
 Try: curl -x http://HOST:PORT http://example.com/    or, tunnelled:    curl -p -x http://HOST:PORT https://example.com/`;
 
-function parseAuth(text: string): ProxyAuth {
-  const colon = text.indexOf(":");
-  if (colon <= 0) throw new UsageError(`--auth needs USER:PASS, got ${JSON.stringify(text)}`);
-  return { username: text.slice(0, colon), password: text.slice(colon + 1) };
-}
-
 export async function proxyCommand(argv: readonly string[], io: Io): Promise<Running | undefined> {
   const args = parseArgs(argv, {
     ...serverOptionSpec,
@@ -50,10 +44,12 @@ export async function proxyCommand(argv: readonly string[], io: Io): Promise<Run
   }
   const settings = serverSettings(args);
   const connectTimeout = intOption(args["connect-timeout"], "connect-timeout", 10_000, 1);
+  // One --auth for all three: Basic on the HTTP side (forward proxy and --mitm), RFC 1929 on the SOCKS5 side.
+  const auth = args.auth === undefined ? undefined : parseAuthOption(args.auth);
   const handler = forwardProxy({
     connector: tcpConnector({ timeout: connectTimeout }),
     connectTimeout,
-    auth: args.auth === undefined ? undefined : parseAuth(args.auth),
+    auth,
     onError: (error, request) =>
       settings.logger.debug(
         { err: error, method: request.method, target: request.target },
@@ -62,12 +58,11 @@ export async function proxyCommand(argv: readonly string[], io: Io): Promise<Run
   });
   // SOCKS5 on the same port (see socks5.ts): the first byte tells them apart.
   const socks5 = playgroundSocks5({
-    auth: args.auth === undefined ? undefined : parseSocksAuth(args.auth),
+    auth,
     allowPrivate: true,
     connectTimeout,
   });
   // With --mitm, CONNECT tunnels are intercepted (see mitm.ts); everything else goes to the forward proxy.
-  const auth = args.auth === undefined ? undefined : parseAuth(args.auth);
   const http = httpServer(withMitm(args, handler, settings.logger, auth), args, settings.logger);
   const server = socks5Or(socks5, http);
   return serve(io, settings, connectionStack(settings, server));

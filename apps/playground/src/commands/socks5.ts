@@ -30,8 +30,8 @@ ${serverOptionsHelp}
 
 Try: curl --socks5-hostname HOST:PORT http://example.com/    or    curl -x socks5h://USER:PASS@HOST:PORT URL`;
 
-/** `USER:PASS` from `--auth` (the first ':' separates them). */
-export function parseSocksAuth(text: string): { username: string; password: string } {
+/** `USER:PASS` from `--auth` (the first ':' separates them), for this command and `tessera proxy`. */
+export function parseAuthOption(text: string): { username: string; password: string } {
   const colon = text.indexOf(":");
   if (colon <= 0) throw new UsageError(`--auth needs USER:PASS, got ${JSON.stringify(text)}`);
   return { username: text.slice(0, colon), password: text.slice(colon + 1) };
@@ -87,7 +87,7 @@ export async function socks5Command(argv: readonly string[], io: Io): Promise<Ru
   }
   const settings = serverSettings(args);
   const server = playgroundSocks5({
-    auth: args.auth === undefined ? undefined : parseSocksAuth(args.auth),
+    auth: args.auth === undefined ? undefined : parseAuthOption(args.auth),
     allowPrivate: args["allow-private"] === true,
     connectTimeout: intOption(args["connect-timeout"], "connect-timeout", 10_000, 1),
     handshakeTimeout: intOption(args["handshake-timeout"], "handshake-timeout", 10_000, 1),
