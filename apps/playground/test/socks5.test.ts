@@ -130,6 +130,15 @@ describe("tessera proxy speaks SOCKS5 and HTTP on one port", () => {
       .serve(connectRequest(`127.0.0.1:${echo.port}`))
       .catch((e) => e);
     expect(error).toMatchObject({ code: "ERR_SOCKS5_AUTH_FAILED" });
+    const viaHttp = async (credentials: string): Promise<string | undefined> => {
+      const t = testIo();
+      const proxyUrl = `http://${credentials}127.0.0.1:${proxy.port}`;
+      await main(["http", `http://127.0.0.1:${echo.port}/basic`, "--proxy", proxyUrl], t.io);
+      return t.out[0];
+    };
+    expect(await viaHttp("a:b@")).toMatch(/^HTTP\/1.1 200/);
+    expect(await viaHttp("a:wrong@")).toMatch(/^HTTP\/1.1 407/);
+    expect(await viaHttp("")).toMatch(/^HTTP\/1.1 407/);
   });
 });
 
