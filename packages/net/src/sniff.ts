@@ -1,6 +1,7 @@
 import { signalOf } from "@tessera/core";
 import type { Conn } from "./conn.js";
 import { type PeekStatus, peekConn } from "./peek.js";
+import { PROXY_V1_PREFIX, PROXY_V2_SIGNATURE } from "./proxy-protocol/header.js";
 
 /** What the first bytes a client sent look like. */
 export type SniffedProtocol =
@@ -22,13 +23,14 @@ export type SniffedProtocol =
   | "unknown";
 
 const H2_PREFACE = Buffer.from("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", "latin1");
-const PROXY_V1 = Buffer.from("PROXY ", "latin1");
-const PROXY_V2 = Buffer.from([0x0d, 0x0a, 0x0d, 0x0a, 0x00, 0x0d, 0x0a, 0x51, 0x55, 0x49, 0x54, 0x0a]);
 // The longest method we wait for before calling the bytes "unknown" (the longest registered one is 17).
 const MAX_METHOD = 24;
 
-/** -1: `bytes` diverges from `signature`; 0: a proper prefix so far (need more); 1: starts with all of it. */
-function matchPrefix(bytes: Uint8Array, signature: Uint8Array): -1 | 0 | 1 {
+/**
+ * -1: `bytes` diverges from `signature`; 0: a proper prefix so far (need more); 1: starts with all of it.
+ * Shared with the PROXY protocol parser inside the package (not exported from index.ts).
+ */
+export function matchPrefix(bytes: Uint8Array, signature: Uint8Array): -1 | 0 | 1 {
   const n = Math.min(bytes.length, signature.length);
   for (let i = 0; i < n; i++) if (bytes[i] !== signature[i]) return -1;
   return bytes.length >= signature.length ? 1 : 0;
@@ -65,7 +67,7 @@ export function detectProtocol(bytes: Uint8Array): SniffedProtocol | undefined {
       if (bytes.length < 2) return undefined;
       return bytes[1] === 1 || bytes[1] === 2 ? "socks4" : "unknown";
     case 0x0d: {
-      const v2 = matchPrefix(bytes, PROXY_V2);
+      const v2 = matchPrefix(bytes, PROXY_V2_SIGNATURE);
       return v2 === 1 ? "proxy-v2" : v2 === 0 ? undefined : "unknown";
     }
   }
@@ -73,7 +75,7 @@ export function detectProtocol(bytes: Uint8Array): SniffedProtocol | undefined {
   // tried first and, while the bytes are still a prefix of them, we wait.
   const h2 = matchPrefix(bytes, H2_PREFACE);
   if (h2 === 1) return "http2";
-  const v1 = matchPrefix(bytes, PROXY_V1);
+  const v1 = matchPrefix(bytes, PROXY_V1_PREFIX);
   if (v1 === 1) return "proxy-v1";
   if (h2 === 0 || v1 === 0) return undefined;
   const n = Math.min(bytes.length, MAX_METHOD + 1);

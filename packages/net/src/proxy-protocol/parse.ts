@@ -1,3 +1,4 @@
+import { matchPrefix } from "../sniff.js";
 import { PROXY_V1_PREFIX, PROXY_V2_SIGNATURE, type ProxyHeader } from "./header.js";
 import { parseV1 } from "./v1.js";
 import { parseV2 } from "./v2.js";
@@ -20,13 +21,6 @@ export type ProxyHeaderParse =
   | { readonly status: "complete"; readonly header: ProxyHeader; readonly length: number };
 
 export const DEFAULT_MAX_HEADER_LENGTH = 4096;
-
-/** -1: diverges; 0: a proper prefix so far; 1: starts with all of it. */
-function matchPrefix(bytes: Uint8Array, signature: Uint8Array): -1 | 0 | 1 {
-  const n = Math.min(bytes.length, signature.length);
-  for (let i = 0; i < n; i++) if (bytes[i] !== signature[i]) return -1;
-  return bytes.length >= signature.length ? 1 : 0;
-}
 
 /**
  * Parse a PROXY protocol header (v1 or v2) at the start of `bytes`. Incremental: call it again with more bytes
