@@ -21,7 +21,8 @@ export type Socks5Policy = Service<Socks5PolicyRequest, boolean>;
 // Loopback, private, link-local, carrier-grade NAT, unspecified, multicast and the other special-purpose
 // ranges (RFC 6890): a proxy reachable by others must not become a way into the network it stands in.
 // No rule for ::ffff:0:0/96: BlockList checks IPv4 addresses against IPv6 rules in their mapped form, so that
-// rule would match every IPv4 address; mapped addresses are judged by their IPv4 part below instead.
+// rule would match every IPv4 address. It also checks IPv4-mapped IPv6 addresses (dotted or hex) against the
+// IPv4 rules, so ::ffff:127.0.0.1 is judged as 127.0.0.1 with no help.
 const special = new BlockList();
 for (const [net, prefix] of [
   ["0.0.0.0", 8],
@@ -62,8 +63,6 @@ for (const [net, prefix] of [
 export function isPublicAddress(ip: string): boolean {
   const family = ipFamily(ip);
   if (family === 0) return false;
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(ip);
-  if (mapped !== null) return !special.check(mapped[1]!, "ipv4");
   return !special.check(ip, family === 4 ? "ipv4" : "ipv6");
 }
 

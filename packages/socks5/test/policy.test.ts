@@ -21,7 +21,16 @@ describe("public-only policy", () => {
     ]) {
       expect(isPublicAddress(ip)).toBe(false);
     }
-    for (const ip of ["::1", "::", "fc00::1", "fe80::1", "ff02::1", "::ffff:127.0.0.1", "::ffff:10.0.0.1"]) {
+    for (const ip of [
+      "::1",
+      "::",
+      "fc00::1",
+      "fe80::1",
+      "ff02::1",
+      "::ffff:127.0.0.1",
+      "::ffff:10.0.0.1",
+      "::ffff:7f00:1",
+    ]) {
       expect(isPublicAddress(ip)).toBe(false);
     }
     expect(isPublicAddress("localhost")).toBe(false);
