@@ -1,5 +1,4 @@
 import { execFile } from "node:child_process";
-import net from "node:net";
 import { promisify } from "node:util";
 import { afterEach, describe, expect, it } from "vitest";
 import { peer } from "../../../test-support/peers.js";
@@ -11,19 +10,9 @@ import { roundTrip, startServer, stopServers, testIo } from "./cli-helpers.js";
 const run = promisify(execFile);
 afterEach(stopServers);
 
-/** Send raw bytes, read until the server closes. */
-function raw(port: number, data: string | Buffer): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const socket = net.connect(port, "127.0.0.1");
-    let out = "";
-    socket.setEncoding("latin1");
-    socket.on("data", (chunk: string) => {
-      out += chunk;
-    });
-    socket.on("error", reject);
-    socket.on("close", () => resolve(out));
-    socket.write(data);
-  });
+/** Send raw bytes (then end), read until the server closes. */
+async function raw(port: number, data: string): Promise<string> {
+  return (await roundTrip(port, data)).toString("latin1");
 }
 
 const request = "GET /who HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
