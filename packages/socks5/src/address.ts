@@ -23,6 +23,11 @@ export function socks5Address(authority: Authority): Socks5Address {
   return { type, host: authority.host, port: authority.port };
 }
 
+/** Whether `host` is `0.0.0.0` or `::`: "any address" in a BIND or UDP ASSOCIATE request, or in a reply. */
+export function isUnspecified(host: string): boolean {
+  return host === "0.0.0.0" || host === "::";
+}
+
 /** `0.0.0.0:0`: what a reply carries when there is no meaningful address. */
 export const UNSPECIFIED: Socks5Address = Object.freeze({ type: "ipv4", host: "0.0.0.0", port: 0 });
 

@@ -11,6 +11,7 @@ import {
   PeerAddr,
   toSocketError,
 } from "@tessera/net";
+import { isUnspecified } from "./address.js";
 import { bindHostFor } from "./bind-host.js";
 import { answered, type CommandContext, successReply } from "./command-context.js";
 
@@ -48,10 +49,6 @@ export async function serveBind({ client, target, settings }: CommandContext): P
   } catch (error) {
     throw answered(error);
   }
-}
-
-function isUnspecified(host: string): boolean {
-  return host === "0.0.0.0" || host === "::";
 }
 
 function sameHost(a: string, b: string): boolean {

@@ -13,7 +13,7 @@ import {
   parseAuthority,
   toSocketError,
 } from "@tessera/net";
-import { type Socks5Address, socks5Address } from "./address.js";
+import { isUnspecified, type Socks5Address, socks5Address } from "./address.js";
 import { readSecondReply, type Socks5ClientOptions, socks5Handshake } from "./client-handshake.js";
 import { Command } from "./constants.js";
 import { Socks5ProtocolError } from "./errors.js";
@@ -186,8 +186,7 @@ export async function socks5UdpAssociate(
     throw error;
   }
   const bound = handshake.bound;
-  const relayHost =
-    bound.host === "0.0.0.0" || bound.host === "::" || bound.type === "domain" ? proxyPeer.host : bound.host;
+  const relayHost = isUnspecified(bound.host) || bound.type === "domain" ? proxyPeer.host : bound.host;
   const relay: Authority = { host: relayHost, port: bound.port };
   return new UdpAssociation(socket, handshake.stream, relay, options.maxQueued ?? 256);
 }

@@ -1,7 +1,7 @@
 import { createSocket, type RemoteInfo, type Socket as UdpSocket } from "node:dgram";
 import { raceAbort, signalOf } from "@tessera/core";
 import { inetSocketAddress, ipFamily, PeerAddr, toSocketError } from "@tessera/net";
-import { socks5Address } from "./address.js";
+import { isUnspecified, socks5Address } from "./address.js";
 import { bindHostFor } from "./bind-host.js";
 import { answered, type CommandContext, successReply } from "./command-context.js";
 import { encodeUdpDatagram, parseUdpDatagram } from "./wire.js";
@@ -99,8 +99,7 @@ class UdpRelay {
     this.#client = client;
     this.#settings = settings;
     const peer = client.extensions.get(PeerAddr);
-    const requestedIp =
-      ipFamily(requestedHost) !== 0 && requestedHost !== "0.0.0.0" && requestedHost !== "::";
+    const requestedIp = ipFamily(requestedHost) !== 0 && !isUnspecified(requestedHost);
     this.#clientIp =
       peer !== undefined && peer.family !== "unix"
         ? peer.host
