@@ -8,7 +8,7 @@ import {
   type SecureContextOptions,
   type TLSSocket,
 } from "node:tls";
-import { type Layer, layer, type Service, signalOf } from "@tessera/core";
+import { type Layer, layer, neverAborts, type Service, signalOf } from "@tessera/core";
 import { Alpn, type Conn, type ConnectRequest, formatAuthority, conn as makeConn, Sni } from "@tessera/net";
 import {
   CertificateVerificationError,
@@ -198,7 +198,9 @@ function handshake(raw: Conn, request: ConnectRequest, s: Settings): Promise<Con
     socket.on("end", onClose);
     socket.on("close", onClose);
     if (signal.aborted) onAbort();
-    else signal.addEventListener("abort", onAbort);
+    // The shared never-aborting signal (a request without one) gets no listener: concurrent handshakes would
+    // pile up on it, as net's peek and forward avoid too.
+    else if (signal !== neverAborts()) signal.addEventListener("abort", onAbort);
   });
 }
 

@@ -189,6 +189,31 @@ describe("tlsConnector against a node:tls server", () => {
     }
   });
 
+  it("adds no listener to the shared never-aborting signal while handshakes without a signal are in flight", async () => {
+    const { getEventListeners } = await import("node:events");
+    const { neverAborts } = await import("@tessera/core");
+    const { memoryConnPair } = await import("@tessera/net");
+    // An inner connector whose far ends never answer: the handshakes stay in flight until those ends close.
+    const far: import("node:stream").Duplex[] = [];
+    const hellos: Promise<unknown>[] = [];
+    const inner = {
+      serve: async () => {
+        const [client, server] = memoryConnPair();
+        server.stream.on("error", () => {});
+        far.push(server.stream);
+        hellos.push(once(server.stream, "data"));
+        return client;
+      },
+    };
+    const connector = tlsConnector({ handshakeTimeout: 600_000 }).layer(inner);
+    const attempts = Array.from({ length: 20 }, () => connector.serve(connectRequest("localhost:443")));
+    await Promise.all(hellos); // every ClientHello is out: all twenty handshakes are waiting
+    expect(getEventListeners(neverAborts(), "abort")).toHaveLength(0);
+    for (const stream of far) stream.destroy();
+    const outcomes = await Promise.allSettled(attempts);
+    expect(outcomes.every((o) => o.status === "rejected")).toBe(true);
+  });
+
   it("times out a server that never answers the hello", async () => {
     const net = await import("node:net");
     const silent = net.createServer((s) => s.on("error", () => {}));
