@@ -1,5 +1,5 @@
 import { X509Certificate } from "node:crypto";
-import { once } from "node:events";
+import { getEventListeners, once } from "node:events";
 import type { AddressInfo } from "node:net";
 import { createServer, type Server, type TLSSocket, type TlsOptions } from "node:tls";
 import { Alpn, connectRequest, Sni, tcpConnector } from "@tessera/net";
@@ -190,7 +190,6 @@ describe("tlsConnector against a node:tls server", () => {
   });
 
   it("adds no listener to the shared never-aborting signal while handshakes without a signal are in flight", async () => {
-    const { getEventListeners } = await import("node:events");
     const { neverAborts } = await import("@tessera/core");
     const { memoryConnPair } = await import("@tessera/net");
     // An inner connector whose far ends never answer: the handshakes stay in flight until those ends close.
