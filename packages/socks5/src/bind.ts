@@ -1,5 +1,5 @@
 import { createServer, type Server, type Socket } from "node:net";
-import { Extensions, SignalKey, signalOf, TimeoutError } from "@tessera/core";
+import { abortReason, Extensions, SignalKey, signalOf, TimeoutError } from "@tessera/core";
 import {
   type Conn,
   connectionSignal,
@@ -80,7 +80,7 @@ function acceptOne(
     };
     const onAbort = (): void => {
       cleanup();
-      reject(signal.reason instanceof Error ? signal.reason : new Error(String(signal.reason)));
+      reject(abortReason(signal));
     };
     const timer = setTimeout(() => {
       cleanup();
