@@ -65,18 +65,12 @@ function checkProtocolSoFar(bytes: Uint8Array): void {
   if (!ok) throw new ProxyHeaderError("v1-protocol", `protocol ${JSON.stringify(protocol)}`);
 }
 
+// `line` starts with "PROXY " and its protocol is TCP4, TCP6 or UNKNOWN (checkProtocolSoFar saw the whole line).
 function parseLine(line: string): ProxyHeader {
   const parts = line.split(" ");
-  if (parts[0] !== "PROXY") throw new ProxyHeaderError("v1-syntax", "the line does not start with PROXY");
-  const protocol = parts[1] ?? "";
+  const protocol = parts[1];
   if (protocol === "UNKNOWN") {
     return { version: 1, command: "proxy", family: "unspec", transport: "unspec", tlvs: [] };
-  }
-  if (protocol !== "TCP4" && protocol !== "TCP6") {
-    throw new ProxyHeaderError(
-      protocol === "" ? "v1-syntax" : "v1-protocol",
-      `protocol ${JSON.stringify(protocol)}`,
-    );
   }
   if (parts.length !== 6 || parts.includes("")) {
     throw new ProxyHeaderError(
