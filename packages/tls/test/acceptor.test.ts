@@ -68,6 +68,18 @@ describe("tlsAcceptor", () => {
     await served;
   });
 
+  it("offers no fingerprints with fingerprint: false, and still records the hello", async () => {
+    const seen: Extensions[] = [];
+    const { client } = serveInMemory(
+      tlsAcceptor({ config: site, fingerprint: false }).layer(recording(seen)),
+    );
+    const socket = await tlsClient(client, { servername: "localhost", ca: site.cert });
+    expect(await roundTrip(socket, "f")).toBe("f");
+    expect(seen[0]!.get(Fingerprints)).toBeUndefined();
+    expect(seen[0]!.get(ClientHelloKey)!.serverName).toBe("localhost");
+    socket.destroy();
+  });
+
   it("replays a ClientHello that arrives one byte at a time", async () => {
     const { client, served } = serveInMemory(tlsAcceptor({ config: site }).layer(echo));
     // A pass-through that writes every byte separately in front of the real client.
