@@ -1,7 +1,8 @@
 import { createServer, type Server, type Socket } from "node:net";
-import { abortReason, Extensions, SignalKey, signalOf, TimeoutError } from "@tessera/core";
+import { abortReason, childCancellation, Extensions, SignalKey, signalOf, TimeoutError } from "@tessera/core";
 import {
   type Conn,
+  ConnectionClosedError,
   connectionSignal,
   forward,
   inetSocketAddress,
@@ -9,6 +10,7 @@ import {
   LocalAddr,
   conn as makeConn,
   PeerAddr,
+  peek,
   toSocketError,
 } from "@tessera/net";
 import { isUnspecified } from "./address.js";
@@ -29,13 +31,21 @@ export async function serveBind({ client, target, settings }: CommandContext): P
     server.once("error", (error) => reject(toSocketError(error)));
     server.listen({ host, port: 0 }, () => resolve());
   });
+  // The client's signal aborts only once its socket closes, and a socket nobody reads never sees the FIN that
+  // would close it: watch for the client's end while waiting (bytes it sends meanwhile are put back).
+  const waiting = childCancellation(signalOf(client));
+  peek(client.stream, { until: () => false, signal: waiting.signal }).then((peeked) => {
+    if (peeked.status === "end") waiting.cancel(new ConnectionClosedError("the client left during BIND"));
+  }, ignore);
   let incoming: Socket;
   try {
     const address = server.address();
     if (address === null || typeof address === "string") throw new Error("the BIND listener has no address");
     client.stream.write(successReply(address.address, address.port));
-    incoming = await acceptOne(server, target.host, settings.bindTimeout, signalOf(client));
+    incoming = await acceptOne(server, target.host, settings.bindTimeout, waiting.signal);
   } finally {
+    waiting.cancel(); // stops the watch: what the client sent is back in front of its stream for the relay
+    waiting.dispose();
     server.close();
   }
   client.stream.write(successReply(incoming.remoteAddress, incoming.remotePort));

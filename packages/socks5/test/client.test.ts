@@ -1,6 +1,6 @@
 import { createSocket } from "node:dgram";
 import net from "node:net";
-import { appendSignal, Extensions, type Service, stack } from "@tessera/core";
+import { appendSignal, Extensions, type Service, stack, TesseraError } from "@tessera/core";
 import {
   type Conn,
   ConnectTarget,
@@ -222,6 +222,9 @@ describe("BIND", () => {
     const control = await tcpConnector().serve(connectRequest(`127.0.0.1:${port}`));
     const bound = await socks5Bind(control, { host: "127.0.0.1", port: 0 });
     expect(bound.address.host).toBe("127.0.0.1");
+    // Sent while the server waits for the peer: kept for the relay, not lost.
+    control.stream.write("early, ");
+    await new Promise((r) => setTimeout(r, 20));
     const peer = net.connect(bound.address.port, "127.0.0.1");
     later(() => peer.destroy());
     await new Promise((r) => peer.once("connect", r));
@@ -238,7 +241,11 @@ describe("BIND", () => {
     );
     expect(got).toBe("from peer");
     accepted.stream.write("to peer");
-    expect(await new Promise<string>((r) => peer.once("data", (d) => r(d.toString())))).toBe("to peer");
+    let toPeer = "";
+    while (toPeer.length < "early, to peer".length) {
+      toPeer += await new Promise<string>((r) => peer.once("data", (d) => r(d.toString())));
+    }
+    expect(toPeer).toBe("early, to peer");
   });
 
   it("a connection from an address other than the expected one is refused; the wait times out with 06", async () => {
@@ -251,6 +258,24 @@ describe("BIND", () => {
     await new Promise((r) => stray.once("close", r));
     const error = await bound.accepted().catch((e) => e);
     expect((error as Socks5ReplyError).reply).toBe(Reply.TtlExpired);
+  });
+
+  it("a client that goes away ends the wait: the BIND port closes and the service rejects with a typed error", async () => {
+    const { port, errors } = await startSocks({ bindTimeout: 60_000 });
+    const control = await tcpConnector().serve(connectRequest(`127.0.0.1:${port}`));
+    const bound = await socks5Bind(control, { host: "0.0.0.0", port: 0 });
+    control.stream.destroy();
+    const [error] = await errors.wait(1);
+    expect(error).toBeInstanceOf(TesseraError);
+    const refused = await new Promise<string | undefined>((resolve) => {
+      const late = net.connect(bound.address.port, "127.0.0.1");
+      late.once("connect", () => {
+        late.destroy();
+        resolve(undefined);
+      });
+      late.once("error", (e: NodeJS.ErrnoException) => resolve(e.code));
+    });
+    expect(refused).toBe("ECONNREFUSED");
   });
 });
 
