@@ -150,6 +150,19 @@ describe("tlsConnector against a node:tls server", () => {
     await read(b.stream);
   });
 
+  it("sends the serverName option instead of the host, and no SNI with serverName: false", async () => {
+    const { port, seen } = await server(leaf);
+    const connector = (serverName: string | false) =>
+      tlsConnector({ insecure: true, serverName }).layer(tcpConnector());
+    const named = await connector("other.test").serve(connectRequest(`localhost:${port}`));
+    expect(await read(named.stream)).toBe("hello none");
+    expect(named.extensions.get(Sni)).toBe("other.test");
+    const none = await connector(false).serve(connectRequest(`localhost:${port}`));
+    expect(await read(none.stream)).toBe("hello none");
+    expect(none.extensions.get(Sni)).toBeUndefined();
+    expect(seen.map((s) => s.servername)).toEqual(["other.test", false]);
+  });
+
   it("sends a fully qualified name without its trailing dot", async () => {
     const { port, seen } = await server(leaf);
     // The name is not resolved here (the resolver may not know "localhost."): the inner connector dials 127.0.0.1.
