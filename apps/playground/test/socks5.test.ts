@@ -101,6 +101,12 @@ describe("tessera socks5", () => {
     await expect(
       main(["http", "http://a/", "--proxy", "socks5h://127.0.0.1:1", "--proxy-tunnel"], testIo().io),
     ).rejects.toThrow(/--proxy-tunnel/);
+    await expect(main(["http", "http://a/", "--proxy", "socks5://127.0.0.1"], testIo().io)).rejects.toThrow(
+      /must be socks5:\/\/\[USER:PASS@\]HOST:PORT/,
+    );
+    await expect(main(["http", "http://a/", "--proxy", "socks4://127.0.0.1:1"], testIo().io)).rejects.toThrow(
+      /only http:\/\/, socks5/,
+    );
   });
 });
 

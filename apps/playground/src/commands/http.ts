@@ -1,4 +1,4 @@
-import { appendSignal, Extensions } from "@tessera/core";
+import { appendSignal, Extensions, type Service } from "@tessera/core";
 import { type HttpClient, httpClient, type ProxyOptions, Request, type Response } from "@tessera/http";
 import { clientConnection, httpConnect, RequestHeadBuilder } from "@tessera/http1";
 import {
@@ -6,6 +6,7 @@ import {
   clientConnection as http2Connection,
   requestFields,
 } from "@tessera/http2";
+import type { Conn, ConnectRequest } from "@tessera/net";
 import { intOption, parseArgs, UsageError } from "../args.js";
 import type { Io } from "../io.js";
 import { socks5ProxyConnector } from "./socks5.js";
@@ -51,19 +52,29 @@ function parseHeader(line: string): [string, string] {
 }
 
 /** `http://user:password@host:port` as proxy options (the client takes credentials apart from the URL). */
-function parseProxyUrl(text: string, tunnel: boolean): ProxyOptions {
+/** `--proxy URL`: an HTTP proxy (`proxy`), or a SOCKS5 one (`connector`, a connector through it). */
+function parseProxyUrl(
+  text: string,
+  tunnel: boolean,
+): { proxy?: ProxyOptions; connector?: Service<ConnectRequest, Conn> } {
   let url: URL;
   try {
     url = new URL(text);
   } catch {
     throw new UsageError(`--proxy: ${JSON.stringify(text)} is not a URL`);
   }
-  if (url.protocol !== "http:") throw new UsageError("--proxy: only http:// proxies are supported");
   const credentials =
     url.username === "" && url.password === ""
-      ? {}
+      ? undefined
       : { username: decodeURIComponent(url.username), password: decodeURIComponent(url.password) };
-  return { url: `http://${url.host}`, tunnel, ...credentials };
+  if (url.protocol === "socks5:" || url.protocol === "socks5h:") {
+    if (tunnel) throw new UsageError("--proxy-tunnel is for HTTP proxies");
+    return { connector: socks5ProxyConnector(url, credentials) };
+  }
+  if (url.protocol !== "http:") {
+    throw new UsageError("--proxy: only http://, socks5:// and socks5h:// proxies are supported");
+  }
+  return { proxy: { url: `http://${url.host}`, tunnel, ...credentials } };
 }
 
 function printBody(io: Io, text: string): void {
@@ -85,14 +96,9 @@ export async function httpCommand(argv: readonly string[], io: Io): Promise<unde
   const method = args.request ?? (args.data === undefined ? "GET" : "POST");
   const headers = (args.header ?? []).map(parseHeader);
   const timeout = intOption(args.timeout, "timeout", 30_000, 1);
-  const socks5 = args.proxy === undefined ? undefined : socks5ProxyConnector(args.proxy);
-  if (socks5 !== undefined && args["proxy-tunnel"])
-    throw new UsageError("--proxy-tunnel is for HTTP proxies");
-  const proxy =
-    args.proxy === undefined || socks5 !== undefined
-      ? undefined
-      : parseProxyUrl(args.proxy, args["proxy-tunnel"] === true);
-  if (args["proxy-tunnel"] && proxy === undefined) throw new UsageError("--proxy-tunnel needs --proxy");
+  const tunnel = args["proxy-tunnel"] === true;
+  if (tunnel && args.proxy === undefined) throw new UsageError("--proxy-tunnel needs --proxy");
+  const { proxy, connector } = args.proxy === undefined ? {} : parseProxyUrl(args.proxy, tunnel);
 
   let request: Request;
   try {
@@ -112,7 +118,7 @@ export async function httpCommand(argv: readonly string[], io: Io): Promise<unde
     ...(http2 ? { http2: http2Connection, http2PriorKnowledge: priorKnowledge } : {}),
     connectTunnel: httpConnect,
     proxy,
-    ...(socks5 === undefined ? {} : { connector: socks5 }),
+    ...(connector === undefined ? {} : { connector }),
   });
   try {
     if (args.verbose && priorKnowledge && request.uri.scheme === "http") {

@@ -96,25 +96,17 @@ export async function socks5Command(argv: readonly string[], io: Io): Promise<Ru
 }
 
 /**
- * `socks5://[USER:PASS@]HOST:PORT` (names resolved here) or `socks5h://...` (names resolved by the proxy) as a
- * connector through that proxy, for `tessera http --proxy`; undefined for any other scheme.
+ * A `socks5://[USER:PASS@]HOST:PORT` (names resolved here) or `socks5h://...` (names resolved by the proxy) URL as
+ * a connector through that proxy, for `tessera http --proxy` (which parsed the URL and its credentials).
  */
-export function socks5ProxyConnector(text: string): Service<ConnectRequest, Conn> | undefined {
-  const scheme = /^(socks5h?):\/\//i.exec(text)?.[1]?.toLowerCase();
-  if (scheme === undefined) return undefined;
-  let url: URL;
-  try {
-    url = new URL(text);
-  } catch {
-    throw new UsageError(`--proxy: ${JSON.stringify(text)} is not a URL`);
-  }
+export function socks5ProxyConnector(
+  url: URL,
+  credentials: { username: string; password: string } | undefined,
+): Service<ConnectRequest, Conn> {
+  const scheme = url.protocol.slice(0, -1);
   if (url.port === "" || (url.pathname !== "" && url.pathname !== "/")) {
-    throw new UsageError(`--proxy: ${JSON.stringify(text)} must be ${scheme}://[USER:PASS@]HOST:PORT`);
+    throw new UsageError(`--proxy: ${JSON.stringify(url.href)} must be ${scheme}://[USER:PASS@]HOST:PORT`);
   }
-  const credentials =
-    url.username === "" && url.password === ""
-      ? {}
-      : { username: decodeURIComponent(url.username), password: decodeURIComponent(url.password) };
   const proxy = { host: url.hostname.replace(/^\[|\]$/g, ""), port: Number(url.port) };
   return stack(
     socks5Connect({ proxy, resolve: scheme === "socks5h" ? "remote" : "local", ...credentials }),
