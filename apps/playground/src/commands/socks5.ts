@@ -61,12 +61,12 @@ export function playgroundSocks5(options: PlaygroundSocks5Options): Service<Conn
 
 /**
  * One port for SOCKS5 and another protocol: a connection whose first byte is 5 (the SOCKS5 version) goes to
- * `socks5`, any other to `other`, with the byte put back.
+ * `socks5`, any other to `other`, with the byte put back. A client silent for 10 s is dropped.
  */
-export function socks5Or(socks5: Service<Conn, void>, other: Service<Conn, void>, timeoutMs = 10_000) {
+export function socks5Or(socks5: Service<Conn, void>, other: Service<Conn, void>) {
   return {
     async serve(conn: Conn): Promise<void> {
-      const peeked = await peekConn(conn, { bytes: 1, timeout: timeoutMs });
+      const peeked = await peekConn(conn, { bytes: 1, timeout: 10_000 });
       if (peeked.bytes.length === 0) return; // closed before saying anything
       return peeked.bytes[0] === 0x05 ? socks5.serve(peeked.conn) : other.serve(peeked.conn);
     },
