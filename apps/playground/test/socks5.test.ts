@@ -1,26 +1,14 @@
-import { execFile } from "node:child_process";
-import { promisify } from "node:util";
 import { stack } from "@tessera/core";
 import { connectRequest, tcpConnector } from "@tessera/net";
 import { Reply, type Socks5ReplyError, socks5Connect } from "@tessera/socks5";
 import { afterEach, describe, expect, it } from "vitest";
+import { curl } from "../../../test-support/curl.js";
 import { peer } from "../../../test-support/peers.js";
 import type { EchoDocument } from "../src/commands/echo.js";
 import { main } from "../src/main.js";
 import { exitOf, startCli, startServer, stopServers, testIo } from "./cli-helpers.js";
 
-const run = promisify(execFile);
 afterEach(stopServers);
-
-async function curl(...args: string[]): Promise<{ stdout: string; stderr: string; code: number }> {
-  try {
-    const { stdout, stderr } = await run("curl", ["-sS", "--max-time", "10", ...args]);
-    return { stdout, stderr, code: 0 };
-  } catch (error) {
-    const e = error as { stdout: string; stderr: string; code: number };
-    return { stdout: e.stdout, stderr: e.stderr, code: e.code };
-  }
-}
 
 /** `tessera socks5` that reaches loopback (the tests' targets are there), with --auth. */
 function startOpenSocks(auth: string) {

@@ -7,6 +7,7 @@ import { promisify } from "node:util";
 import { stack } from "@tessera/core";
 import { connectRequest, tcpConnector } from "@tessera/net";
 import { describe, expect, it } from "vitest";
+import { curl } from "../../../test-support/curl.js";
 import { peer } from "../../../test-support/peers.js";
 import {
   Reply,
@@ -35,16 +36,6 @@ async function startHttp(): Promise<number> {
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
   later(() => new Promise<void>((r) => server.close(() => r())));
   return (server.address() as net.AddressInfo).port;
-}
-
-async function curl(...args: string[]): Promise<{ stdout: string; stderr: string; code: number }> {
-  try {
-    const { stdout, stderr } = await run("curl", ["-sS", "--max-time", "10", ...args]);
-    return { stdout, stderr, code: 0 };
-  } catch (error) {
-    const e = error as { stdout: string; stderr: string; code: number };
-    return { stdout: e.stdout, stderr: e.stderr, code: e.code };
-  }
 }
 
 /** Start a peer process and wait (at most 10 s) until it accepts connections on `port`; stopped after the test. */
