@@ -95,9 +95,7 @@ export async function socks5Handshake(
       if (status.value !== 0) throw new Socks5AuthError(options.username ?? "");
     }
     stream.write(encodeMessage(command, address));
-    const reply = await readMessage(stream, parseMessage, cancellation.signal);
-    if (reply.value.code !== Reply.Succeeded) throw new Socks5ReplyError(reply.value.code);
-    return { stream: reply.stream, bound: reply.value.address };
+    return await readReply(stream, cancellation.signal);
   } catch (error) {
     stream.destroy();
     const signal = cancellation.signal;
@@ -128,12 +126,17 @@ async function resolveHere(target: Authority, lookup: Lookup): Promise<Socks5Add
   return socks5Address({ host: first.address, port: target.port });
 }
 
+/** Read a reply: BND and the stream to go on with, or a {@link Socks5ReplyError} for a failure code. */
+async function readReply(stream: Duplex, signal: AbortSignal): Promise<Socks5Handshake> {
+  const reply = await readMessage(stream, parseMessage, signal);
+  if (reply.value.code !== Reply.Succeeded) throw new Socks5ReplyError(reply.value.code);
+  return { stream: reply.stream, bound: reply.value.address };
+}
+
 /** Read the second reply of BIND (the peer's address), from the stream the first reply left. */
 export async function readSecondReply(stream: Duplex, signal: AbortSignal): Promise<Socks5Handshake> {
   try {
-    const reply = await readMessage(stream, parseMessage, signal);
-    if (reply.value.code !== Reply.Succeeded) throw new Socks5ReplyError(reply.value.code);
-    return { stream: reply.stream, bound: reply.value.address };
+    return await readReply(stream, signal);
   } catch (error) {
     stream.destroy();
     throw error;
