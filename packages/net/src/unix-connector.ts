@@ -1,5 +1,5 @@
 import { connect as netConnect, type Socket } from "node:net";
-import { abortReason, neverAborts, type Service, SignalKey, signalOf } from "@tessera/core";
+import { abortReason, type Service, SignalKey, signalOf } from "@tessera/core";
 import { type Conn, conn } from "./conn.js";
 import type { ConnectRequest } from "./connect-request.js";
 import { ConnectTimeoutError, toConnectError } from "./errors.js";
@@ -72,8 +72,7 @@ export function unixConnector(options: UnixConnectorOptions): Service<ConnectReq
         };
         socket.on("error", onError);
         socket.once("connect", onConnect);
-        // The shared never-aborting signal gets no listener: concurrent waits would pile up on it (Node warns past 10).
-        if (signal !== neverAborts()) signal.addEventListener("abort", onAbort);
+        signal.addEventListener("abort", onAbort);
         if (Number.isFinite(timeout)) {
           timer = setTimeout(() => {
             settle();
