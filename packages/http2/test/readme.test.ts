@@ -1,14 +1,9 @@
-import { readFileSync } from "node:fs";
-import { format } from "node:util";
 import { expect, it } from "vitest";
+import { readmeExamples, runExample } from "../../../test-support/readme-examples.js";
 import * as http2 from "../src/index.js";
 
 // Every example in the README must run and print exactly what the README shows after it.
-const readme = readFileSync(new URL("../README.md", import.meta.url), "utf8");
-const examples = [...readme.matchAll(/```js\n([\s\S]*?)```\s*prints\s*```text\n([\s\S]*?)```/g)].map((m) => ({
-  code: m[1]!,
-  printed: m[2]!,
-}));
+const examples = readmeExamples(new URL("../README.md", import.meta.url));
 
 it("the README has its three examples", () => {
   expect(examples.length).toBe(3);
@@ -16,13 +11,7 @@ it("the README has its three examples", () => {
 
 it.each(examples.map((e, i) => [i + 1, e] as const))(
   "README example %i runs and prints what it shows",
-  (_i, e) => {
-    const lines: string[] = [];
-    // `import { a, b } from "@tessera/http2";` becomes `const { a, b } = http2;`.
-    const body = e.code.replace(/^import \{([^}]*)\} from "@tessera\/http2";$/m, "const {$1} = http2;");
-    expect(body).not.toMatch(/^import /m);
-    const run = new Function("http2", "console", body);
-    run(http2, { log: (...args: unknown[]) => lines.push(format(...args)) });
-    expect(`${lines.join("\n")}\n`).toBe(e.printed);
+  async (_i, e) => {
+    expect(await runExample(e.code, { "@tessera/http2": http2 })).toBe(e.printed);
   },
 );
