@@ -63,9 +63,6 @@ export const ExtensionType = {
   supportedVersions: 43,
 } as const;
 
-// The extensions whose contents are parsed; the others are kept as bytes.
-const PARSED: ReadonlySet<number> = new Set(Object.values(ExtensionType));
-
 /**
  * Read a ClientHello from the first bytes a client sent: the record layer is reassembled (a ClientHello may
  * span records, a record may hold only a few bytes of it), then the message is parsed. Incremental: call it
@@ -144,57 +141,59 @@ function describeStart(input: Buffer, offset: number): string {
   return `the connection starts with ${head.toString("hex")} (${JSON.stringify(head.toString("latin1"))})`;
 }
 
-/** A bounds-checked reader over one buffer; every overrun is a "malformed" ClientHelloError. */
-class Reader {
-  readonly #buf: Buffer;
-  #pos: number;
-  readonly #end: number;
-  readonly #what: string;
-  constructor(buf: Buffer, what: string, start = 0, end = buf.length) {
-    this.#buf = buf;
-    this.#pos = start;
-    this.#end = end;
-    this.#what = what;
+// The parser walks the message with plain offsets: no reader objects, no view per field. A handshake reads one
+// ClientHello and every microsecond here is a share of the server's CPU per connection (bench/tls).
+
+// An overrun: `what` needs `n` bytes at `at` but its vector ends at `end`.
+function need(at: number, n: number, end: number, what: string): void {
+  if (end - at < n) {
+    throw new ClientHelloError("malformed", `${what}: needs ${n} more bytes, has ${end - at}`);
   }
-  get remaining(): number {
-    return this.#end - this.#pos;
+}
+
+function leftOver(at: number, end: number, what: string): void {
+  if (at !== end) throw new ClientHelloError("malformed", `${what}: ${end - at} bytes left over`);
+}
+
+/**
+ * The end of the vector whose `lengthBytes`-byte length prefix is at `at` (its body starts right after the
+ * prefix), checked against `end`, the end of the enclosing vector `what`.
+ */
+function vectorEnd(raw: Buffer, at: number, end: number, lengthBytes: 1 | 2, what: string): number {
+  need(at, lengthBytes, end, what);
+  const n = lengthBytes === 1 ? raw[at]! : (raw[at]! << 8) | raw[at + 1]!;
+  const start = at + lengthBytes;
+  need(start, n, end, what);
+  return start + n;
+}
+
+// The 16-bit values of a vector's body [start, end).
+function u16s(raw: Buffer, start: number, end: number, what: string): number[] {
+  if ((end - start) % 2 !== 0) throw new ClientHelloError("malformed", `${what}: odd length`);
+  const out: number[] = [];
+  for (let at = start; at < end; at += 2) out.push((raw[at]! << 8) | raw[at + 1]!);
+  return out;
+}
+
+// An extension body [start, end) that is one vector of 16-bit values and nothing else.
+function u16Vector(raw: Buffer, start: number, end: number, lengthBytes: 1 | 2, what: string): number[] {
+  const listEnd = vectorEnd(raw, start, end, lengthBytes, "extension");
+  const out = u16s(raw, start + lengthBytes, listEnd, what);
+  leftOver(listEnd, end, "extension");
+  return out;
+}
+
+// Duplicate extension types, found in O(1) each (a hello may carry thousands of empty extensions): the stamp of
+// the current parse per type, allocated on first use. A parse is synchronous, so one table serves them all.
+let stamps: Uint16Array | undefined;
+let stamp = 0;
+function nextStamp(): Uint16Array {
+  if (stamps === undefined) stamps = new Uint16Array(0x10000);
+  if (++stamp === 0x10000) {
+    stamps.fill(0);
+    stamp = 1;
   }
-  #need(n: number): number {
-    if (this.#end - this.#pos < n) {
-      throw new ClientHelloError("malformed", `${this.#what}: needs ${n} more bytes, has ${this.remaining}`);
-    }
-    const at = this.#pos;
-    this.#pos += n;
-    return at;
-  }
-  u8(): number {
-    return this.#buf[this.#need(1)]!;
-  }
-  u16(): number {
-    return this.#buf.readUInt16BE(this.#need(2));
-  }
-  bytes(n: number): Buffer {
-    const at = this.#need(n);
-    return this.#buf.subarray(at, at + n);
-  }
-  /** A sub-reader over a vector with a `lengthBytes`-byte length prefix. */
-  vector(lengthBytes: 1 | 2, what: string): Reader {
-    const n = lengthBytes === 1 ? this.u8() : this.u16();
-    const at = this.#need(n);
-    return new Reader(this.#buf, what, at, at + n);
-  }
-  u16List(what: string, lengthBytes: 1 | 2 = 2): number[] {
-    const r = this.vector(lengthBytes, what);
-    if (r.remaining % 2 !== 0) throw new ClientHelloError("malformed", `${what}: odd length`);
-    const out: number[] = [];
-    while (r.remaining > 0) out.push(r.u16());
-    return out;
-  }
-  end(): void {
-    if (this.remaining !== 0) {
-      throw new ClientHelloError("malformed", `${this.#what}: ${this.remaining} bytes left over`);
-    }
-  }
+  return stamps;
 }
 
 /**
@@ -206,25 +205,26 @@ export function parseClientHelloMessage(message: Buffer, recordVersion = 0x0301)
     throw new ClientHelloError("not-client-hello", `handshake message type ${message[0]}`);
   }
   const raw = Buffer.from(message);
-  const top = new Reader(raw, "ClientHello", 0);
-  top.u8();
-  const bodyLength = (top.u8() << 16) | top.u16();
-  const r = new Reader(raw, "ClientHello", 4, 4 + bodyLength);
-  if (raw.length !== 4 + bodyLength) {
-    throw new ClientHelloError(
-      "malformed",
-      `message is ${raw.length} bytes, its header says ${4 + bodyLength}`,
-    );
+  need(1, 1, raw.length, "ClientHello");
+  need(2, 2, raw.length, "ClientHello");
+  const end = 4 + ((raw[1]! << 16) | (raw[2]! << 8) | raw[3]!);
+  if (raw.length !== end) {
+    throw new ClientHelloError("malformed", `message is ${raw.length} bytes, its header says ${end}`);
   }
-  const version = r.u16();
-  const random = r.bytes(32);
-  const sessionIdReader = r.vector(1, "session_id");
-  if (sessionIdReader.remaining > 32) throw new ClientHelloError("malformed", "session_id longer than 32");
-  const sessionId = sessionIdReader.bytes(sessionIdReader.remaining);
-  const cipherSuites = r.u16List("cipher_suites");
+  const what = "ClientHello";
+  need(4, 2, end, what);
+  const version = (raw[4]! << 8) | raw[5]!;
+  need(6, 32, end, what);
+  const random = raw.subarray(6, 38);
+  const sessionIdEnd = vectorEnd(raw, 38, end, 1, what);
+  if (sessionIdEnd - 39 > 32) throw new ClientHelloError("malformed", "session_id longer than 32");
+  const sessionId = raw.subarray(39, sessionIdEnd);
+  const ciphersEnd = vectorEnd(raw, sessionIdEnd, end, 2, what);
+  const cipherSuites = u16s(raw, sessionIdEnd + 2, ciphersEnd, "cipher_suites");
   if (cipherSuites.length === 0) throw new ClientHelloError("malformed", "no cipher suites");
-  const compression = r.vector(1, "compression_methods");
-  const compressionMethods = [...compression.bytes(compression.remaining)];
+  const compressionEnd = vectorEnd(raw, ciphersEnd, end, 1, what);
+  const compressionMethods: number[] = [];
+  for (let at = ciphersEnd + 1; at < compressionEnd; at++) compressionMethods.push(raw[at]!);
   if (compressionMethods.length === 0) throw new ClientHelloError("malformed", "no compression methods");
 
   const extensions: HelloExtension[] = [];
@@ -235,44 +235,42 @@ export function parseClientHelloMessage(message: Buffer, recordVersion = 0x0301)
   let ecPointFormats: number[] | undefined;
   let signatureAlgorithms: number[] | undefined;
   // An SSL 3.0 / early TLS hello may end here: extensions are optional.
-  if (r.remaining > 0) {
-    const list = r.vector(2, "extensions");
-    r.end();
-    const seen = new Set<number>();
-    while (list.remaining > 0) {
-      const type = list.u16();
-      const body = list.vector(2, "extension");
-      const data = body.bytes(body.remaining);
-      if (seen.has(type)) throw new ClientHelloError("malformed", `extension ${type} appears twice`);
-      seen.add(type);
-      extensions.push({ type, data });
-      if (!PARSED.has(type)) continue;
-      const e = new Reader(data, "extension");
+  if (compressionEnd < end) {
+    const listEnd = vectorEnd(raw, compressionEnd, end, 2, what);
+    leftOver(listEnd, end, what);
+    const seen = nextStamp();
+    let at = compressionEnd + 2;
+    while (at < listEnd) {
+      need(at, 2, listEnd, "extensions");
+      const type = (raw[at]! << 8) | raw[at + 1]!;
+      const start = at + 4;
+      at = vectorEnd(raw, at + 2, listEnd, 2, "extensions");
+      if (seen[type] === stamp) throw new ClientHelloError("malformed", `extension ${type} appears twice`);
+      seen[type] = stamp;
+      extensions.push({ type, data: raw.subarray(start, at) });
       switch (type) {
         case ExtensionType.serverName:
           // An empty server_name is allowed (a server's answer uses it; a client should not, but some do).
-          if (data.length > 0) serverName = parseServerName(e);
+          if (at > start) serverName = parseServerName(raw, start, at);
           break;
         case ExtensionType.alpn:
-          alpn = parseAlpn(e);
+          alpn = parseAlpn(raw, start, at);
           break;
         case ExtensionType.supportedVersions:
-          supportedVersions = e.u16List("supported_versions", 1);
-          e.end();
+          supportedVersions = u16Vector(raw, start, at, 1, "supported_versions");
           break;
         case ExtensionType.supportedGroups:
-          supportedGroups = e.u16List("supported_groups");
-          e.end();
+          supportedGroups = u16Vector(raw, start, at, 2, "supported_groups");
           break;
         case ExtensionType.ecPointFormats: {
-          const v = e.vector(1, "ec_point_formats");
-          ecPointFormats = [...v.bytes(v.remaining)];
-          e.end();
+          const formatsEnd = vectorEnd(raw, start, at, 1, "extension");
+          ecPointFormats = [];
+          for (let i = start + 1; i < formatsEnd; i++) ecPointFormats.push(raw[i]!);
+          leftOver(formatsEnd, at, "extension");
           break;
         }
         case ExtensionType.signatureAlgorithms:
-          signatureAlgorithms = e.u16List("signature_algorithms");
-          e.end();
+          signatureAlgorithms = u16Vector(raw, start, at, 2, "signature_algorithms");
           break;
       }
     }
@@ -295,32 +293,38 @@ export function parseClientHelloMessage(message: Buffer, recordVersion = 0x0301)
   };
 }
 
-function parseServerName(e: Reader): string | undefined {
-  const list = e.vector(2, "server_name list");
-  e.end();
+// server_name's body [start, end): a list of (name type, name) entries.
+function parseServerName(raw: Buffer, start: number, end: number): string | undefined {
+  const listEnd = vectorEnd(raw, start, end, 2, "extension");
+  leftOver(listEnd, end, "extension");
   let name: string | undefined;
-  while (list.remaining > 0) {
-    const type = list.u8();
-    const value = list.vector(2, "server_name entry");
-    const bytes = value.bytes(value.remaining);
+  let at = start + 2;
+  while (at < listEnd) {
+    need(at, 1, listEnd, "server_name list");
+    const type = raw[at]!;
+    const valueStart = at + 3;
+    at = vectorEnd(raw, at + 1, listEnd, 2, "server_name list");
     // RFC 6066: at most one host_name; other name types are skipped.
     if (type === 0) {
       if (name !== undefined) throw new ClientHelloError("malformed", "two host_name entries in server_name");
-      if (bytes.length === 0) throw new ClientHelloError("malformed", "empty host_name");
-      name = bytes.toString("latin1");
+      if (at === valueStart) throw new ClientHelloError("malformed", "empty host_name");
+      name = raw.toString("latin1", valueStart, at);
     }
   }
   return name;
 }
 
-function parseAlpn(e: Reader): string[] {
-  const list = e.vector(2, "ALPN list");
-  e.end();
+// ALPN's body [start, end): a non-empty list of non-empty protocol ids.
+function parseAlpn(raw: Buffer, start: number, end: number): string[] {
+  const listEnd = vectorEnd(raw, start, end, 2, "extension");
+  leftOver(listEnd, end, "extension");
   const out: string[] = [];
-  while (list.remaining > 0) {
-    const id = list.vector(1, "ALPN protocol");
-    if (id.remaining === 0) throw new ClientHelloError("malformed", "empty ALPN protocol name");
-    out.push(id.bytes(id.remaining).toString("latin1"));
+  let at = start + 2;
+  while (at < listEnd) {
+    const idStart = at + 1;
+    at = vectorEnd(raw, at, listEnd, 1, "ALPN list");
+    if (at === idStart) throw new ClientHelloError("malformed", "empty ALPN protocol name");
+    out.push(raw.toString("latin1", idStart, at));
   }
   if (out.length === 0) throw new ClientHelloError("malformed", "empty ALPN list");
   return out;

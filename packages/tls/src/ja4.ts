@@ -2,7 +2,7 @@ import { hash } from "node:crypto";
 import type { ClientHello } from "./client-hello.js";
 import { ExtensionType } from "./client-hello.js";
 import { isGrease } from "./grease.js";
-import { hex4 } from "./hex.js";
+import { scratchText } from "./scratch.js";
 
 // JA4 (TLS client fingerprint) by FoxIO, which is BSD-3-Clause licensed. Only JA4 is implemented here: JA4S,
 // JA4H, JA4X and the rest of JA4+ are under a different, non-commercial licence.
@@ -30,9 +30,9 @@ const VERSIONS: ReadonlyMap<number, string> = new Map([
   [0xfefc, "d3"],
 ]);
 
-const count = (n: number): string => String(Math.min(n, 99)).padStart(2, "0");
-const hash12 = (text: string): string =>
-  text === "" ? "000000000000" : hash("sha256", text, "hex").slice(0, 12);
+// "00" to "99": JA4's two-digit counts (capped at 99).
+const COUNTS: readonly string[] = Array.from({ length: 100 }, (_, n) => String(n).padStart(2, "0"));
+const count = (n: number): string => COUNTS[Math.min(n, 99)]!;
 
 function isAlphanumeric(code: number): boolean {
   return (code >= 0x30 && code <= 0x39) || (code >= 0x41 && code <= 0x5a) || (code >= 0x61 && code <= 0x7a);
@@ -58,6 +58,34 @@ function versionPart(hello: ClientHello): string {
   return VERSIONS.get(version < 0 ? hello.version : version) ?? "00";
 }
 
+// The values to sort, reused by every call (a call is synchronous); the lists' text goes into the shared scratch
+// buffer as ASCII bytes and is hashed as it is. This runs per connection (bench/tls): no string per value.
+let scratchValues = new Uint16Array(256);
+const HEX_DIGITS = Buffer.from("0123456789abcdef", "latin1");
+const COMMA = 0x2c;
+const UNDERSCORE = 0x5f;
+const NO_HASH = "000000000000";
+const NONE: readonly number[] = [];
+
+// `values[from..to)` as four-digit lowercase hex, comma separated, into `out` at `at`; returns the end.
+function writeHexList(out: Buffer, at: number, values: Uint16Array, from: number, to: number): number {
+  for (let i = from; i < to; i++) {
+    if (i > from) out[at++] = COMMA;
+    const v = values[i]!;
+    out[at] = HEX_DIGITS[v >> 12]!;
+    out[at + 1] = HEX_DIGITS[(v >> 8) & 15]!;
+    out[at + 2] = HEX_DIGITS[(v >> 4) & 15]!;
+    out[at + 3] = HEX_DIGITS[v & 15]!;
+    at += 4;
+  }
+  return at;
+}
+
+// The first 12 hex digits of the SHA-256 of `text[start..end)`; zeros for an empty list.
+function hash12(text: Buffer, start: number, end: number): string {
+  return start === end ? NO_HASH : hash("sha256", text.subarray(start, end), "hex").slice(0, 12);
+}
+
 /**
  * The JA4 fingerprint of a ClientHello: `a` (transport, version, SNI or not, counts, ALPN), `b` (truncated
  * SHA-256 of the sorted cipher suites), `c` (truncated SHA-256 of the sorted extensions without SNI and ALPN,
@@ -69,40 +97,42 @@ function versionPart(hello: ClientHello): string {
  * ```
  */
 export function ja4(hello: ClientHello, transport: Ja4Transport = "t"): Ja4 {
-  // Fixed-width hex sorts like the numbers it shows: sort the numbers (a typed array sorts numerically, natively),
-  // then format.
-  const ciphers = withoutGrease(hello.cipherSuites);
-  const types = new Uint16Array(hello.extensions.length);
-  let typeCount = 0;
+  const suites = hello.cipherSuites;
+  const extensions = hello.extensions;
+  const algorithms = hello.signatureAlgorithms ?? NONE;
+  const total = suites.length + extensions.length + algorithms.length;
+  if (scratchValues.length < total) scratchValues = new Uint16Array(2 * total);
+  const values = scratchValues;
+  // Four hex digits and a separator per value.
+  const text = scratchText(5 * total + 1);
+  // Fixed-width hex sorts like the numbers it shows: sort the numbers (a typed array sorts numerically,
+  // natively), then format. Layout: ciphers [0, ciphers), extension types [ciphers, types), algorithms after.
+  let n = 0;
+  for (let i = 0; i < suites.length; i++) if (!isGrease(suites[i]!)) values[n++] = suites[i]!;
+  const ciphers = n;
   let extensionCount = 0;
   let sni = "i";
-  for (const e of hello.extensions) {
-    if (isGrease(e.type)) continue;
+  for (let i = 0; i < extensions.length; i++) {
+    const type = extensions[i]!.type;
+    if (isGrease(type)) continue;
     extensionCount++;
-    if (e.type === ExtensionType.serverName) sni = "d";
-    else if (e.type !== ExtensionType.alpn) types[typeCount++] = e.type;
+    if (type === ExtensionType.serverName) sni = "d";
+    else if (type !== ExtensionType.alpn) values[n++] = type;
   }
-  const a = `${transport}${versionPart(hello)}${sni}${count(ciphers.length)}${count(extensionCount)}${alpnPart(hello.alpn)}`;
-  const cipherList = hexList(ciphers.sort(), ciphers.length);
-  const extensionList = hexList(types.subarray(0, typeCount).sort(), typeCount);
-  const algorithms = withoutGrease(hello.signatureAlgorithms ?? []);
-  const signatures = hexList(algorithms, algorithms.length);
-  const c = signatures === "" ? extensionList : `${extensionList}_${signatures}`;
+  const types = n;
+  for (let i = 0; i < algorithms.length; i++) if (!isGrease(algorithms[i]!)) values[n++] = algorithms[i]!;
+  values.subarray(0, ciphers).sort();
+  values.subarray(ciphers, types).sort();
+
+  const a = `${transport}${versionPart(hello)}${sni}${count(ciphers)}${count(extensionCount)}${alpnPart(hello.alpn)}`;
+  const b = writeHexList(text, 0, values, 0, ciphers);
+  let c = writeHexList(text, b, values, ciphers, types);
+  if (n > types) {
+    text[c++] = UNDERSCORE;
+    c = writeHexList(text, c, values, types, n);
+  }
   return {
-    fingerprint: `${a}_${hash12(cipherList)}_${hash12(c)}`,
-    raw: `${a}_${cipherList}_${c}`,
+    fingerprint: `${a}_${hash12(text, 0, b)}_${hash12(text, b, c)}`,
+    raw: `${a}_${text.toString("latin1", 0, b)}_${text.toString("latin1", b, c)}`,
   };
-}
-
-function withoutGrease(values: readonly number[]): Uint16Array {
-  const out = new Uint16Array(values.length);
-  let n = 0;
-  for (const v of values) if (!isGrease(v)) out[n++] = v;
-  return out.subarray(0, n);
-}
-
-function hexList(values: Uint16Array, length: number): string {
-  let text = "";
-  for (let i = 0; i < length; i++) text += i === 0 ? hex4(values[i]!) : `,${hex4(values[i]!)}`;
-  return text;
 }
