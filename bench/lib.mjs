@@ -2,6 +2,7 @@
 // `listening on HOST:PORT` contract), a byte sink and its sender for throughput runs, and printing side-by-side
 // results.
 import { spawn } from "node:child_process";
+import { readdirSync, readFileSync } from "node:fs";
 import net from "node:net";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -48,6 +49,7 @@ export function startCli(args, { cpu } = {}) {
         resolve({
           host: m[1],
           port: Number(m[2]),
+          pid: child.pid,
           stop: () =>
             new Promise((done) => {
               child.once("exit", done);
@@ -57,6 +59,44 @@ export function startCli(args, { cpu } = {}) {
       }
     });
   });
+}
+
+const TICKS_PER_SECOND = 100; // USER_HZ on Linux
+/**
+ * CPU seconds (user + system) used so far by process `pid` and all its live descendants (a proxy that forks
+ * workers, like danted, is counted whole), from /proc; undefined where /proc is missing.
+ */
+export function treeCpuSeconds(pid) {
+  let entries;
+  try {
+    entries = readdirSync("/proc").filter((name) => /^\d+$/.test(name));
+  } catch {
+    return undefined;
+  }
+  const stats = new Map();
+  for (const name of entries) {
+    try {
+      // The command name (field 2) may hold spaces; the fields after its closing parenthesis are fixed.
+      const text = readFileSync(`/proc/${name}/stat`, "latin1");
+      const f = text.slice(text.lastIndexOf(")") + 2).split(" ");
+      stats.set(Number(name), { ppid: Number(f[1]), ticks: Number(f[11]) + Number(f[12]) });
+    } catch {
+      // The process ended while we looked.
+    }
+  }
+  let ticks = 0;
+  const wanted = new Set([pid]);
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const [p, s] of stats) {
+      if (!wanted.has(p) && wanted.has(s.ppid)) {
+        wanted.add(p);
+        grew = true;
+      }
+    }
+  }
+  for (const p of wanted) ticks += stats.get(p)?.ticks ?? 0;
+  return ticks / TICKS_PER_SECOND;
 }
 
 /**

@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { arg, median, onExit, printTable, sendToSink, startCli, startSink } from "../lib.mjs";
+import { arg, median, onExit, printTable, sendToSink, startCli, startSink, treeCpuSeconds } from "../lib.mjs";
 
 const TOTAL = arg("bytes", 512 * 1024 * 1024);
 const ROUNDS = arg("rounds", 3);
@@ -135,7 +135,7 @@ async function startDante() {
       });
       s.once("error", () => resolve(false));
     });
-    if (up) return { port, stop };
+    if (up) return { port, stop, pid: child.pid };
     await new Promise((r) => setTimeout(r, 50));
   }
   throw new Error("danted did not start");
@@ -156,21 +156,46 @@ const dante = await startDante();
 // `tessera forward` (a plain TCP relay, no SOCKS) shows what the relay itself costs.
 const bulk = { direct: [], "tessera forward (no SOCKS)": [], "tessera socks5": [] };
 const rate = { "tessera socks5": [] };
+// The proxy process's own CPU (user + system, forked workers included) per GiB and per 1000 connections: the
+// machine is shared and noisy, and a relay's CPU cost per byte moves much less with that noise than its speed.
+const bulkCpu = { "tessera forward (no SOCKS)": [], "tessera socks5": [] };
+const rateCpu = { "tessera socks5": [] };
 if (dante) {
   bulk.danted = [];
   rate.danted = [];
+  bulkCpu.danted = [];
+  rateCpu.danted = [];
 }
+/** Run `work` (resolving with a speed), record the speed in `speeds[name]` and `proxy`'s CPU per `per` units. */
+async function measure(name, proxy, work, units, speeds, cpu) {
+  const before = proxy === undefined ? undefined : treeCpuSeconds(proxy.pid);
+  speeds[name].push(await work());
+  const after = proxy === undefined ? undefined : treeCpuSeconds(proxy.pid);
+  if (before !== undefined && after !== undefined) cpu[name].push(((after - before) * 1000) / units);
+}
+const GIB = TOTAL / 1024 ** 3;
 await throughput(sinkPort, undefined); // warm-up
 await throughput(tessera.port, sinkPort);
 await connectionRate(tessera.port, sinkPort);
 if (dante) await connectionRate(dante.port, sinkPort);
 for (let round = 0; round < ROUNDS; round++) {
   bulk.direct.push(await throughput(sinkPort, undefined));
-  bulk["tessera forward (no SOCKS)"].push(await throughput(relay.port, undefined));
-  bulk["tessera socks5"].push(await throughput(tessera.port, sinkPort));
-  if (dante) bulk.danted.push(await throughput(dante.port, sinkPort));
-  rate["tessera socks5"].push(await connectionRate(tessera.port, sinkPort));
-  if (dante) rate.danted.push(await connectionRate(dante.port, sinkPort));
+  const viaRelay = () => throughput(relay.port, undefined);
+  await measure("tessera forward (no SOCKS)", relay, viaRelay, GIB, bulk, bulkCpu);
+  const viaTessera = () => throughput(tessera.port, sinkPort);
+  await measure("tessera socks5", tessera, viaTessera, GIB, bulk, bulkCpu);
+  if (dante) await measure("danted", dante, () => throughput(dante.port, sinkPort), GIB, bulk, bulkCpu);
+  const connections = CONNS / 1000;
+  await measure(
+    "tessera socks5",
+    tessera,
+    () => connectionRate(tessera.port, sinkPort),
+    connections,
+    rate,
+    rateCpu,
+  );
+  if (dante)
+    await measure("danted", dante, () => connectionRate(dante.port, sinkPort), connections, rate, rateCpu);
 }
 await tessera.stop();
 await relay.stop();
@@ -186,5 +211,15 @@ printTable(
 printTable(
   `socks5 connections (${where}): ${CONNS} per run (${PARALLEL} at a time), ${ROUNDS} rounds, median conn/s`,
   Object.entries(rate).map(([name, v]) => ({ name, value: median(v), unit: "conn/s" })),
+  dante ? "danted" : "tessera socks5",
+);
+printTable(
+  "proxy CPU per GiB relayed (user + system of the proxy process; lower is better), median ms",
+  Object.entries(bulkCpu).map(([name, v]) => ({ name, value: median(v), unit: "ms/GiB" })),
+  dante ? "danted" : "tessera forward (no SOCKS)",
+);
+printTable(
+  "proxy CPU per 1000 connections (lower is better), median ms",
+  Object.entries(rateCpu).map(([name, v]) => ({ name, value: median(v), unit: "ms/1000" })),
   dante ? "danted" : "tessera socks5",
 );

@@ -198,6 +198,50 @@ describe("forward over real sockets", () => {
     client.destroy();
   });
 
+  it("bulk directions read into a buffer of their own; a slow far reader (queued writes) gets every byte intact", async () => {
+    // Both far ends read slowly, so the proxy's writes queue and its reads must wait before reusing the buffer.
+    const size = 8 * 1024 * 1024;
+    const slowDigest = (socket: Socket): Promise<string> =>
+      new Promise((resolve, reject) => {
+        const digest = createHash("sha256");
+        let sinceBreak = 0;
+        socket.on("data", (chunk: Buffer) => {
+          digest.update(chunk);
+          sinceBreak += chunk.length;
+          if (sinceBreak > 256 * 1024) {
+            sinceBreak = 0;
+            socket.pause();
+            setTimeout(() => socket.resume(), 4);
+          }
+        });
+        socket.once("end", () => resolve(digest.digest("hex")));
+        socket.once("error", reject);
+      });
+    const up = payload(size);
+    const down = payload(size);
+    let upstreamDigest!: Promise<string>;
+    const upstreamPort = await upstreamServer((socket) => {
+      upstreamDigest = slowDigest(socket);
+      void writeAll(socket, down);
+    });
+    const seen: Conn[] = [];
+    const port = await proxy(upstreamPort, seen);
+    const client = connect({ host: "127.0.0.1", port, allowHalfOpen: true });
+    await once(client, "connect");
+    const clientDigest = slowDigest(client);
+    await writeAll(client, up);
+    const sha = (data: Buffer) => createHash("sha256").update(data).digest("hex");
+    expect(await clientDigest).toBe(sha(down));
+    await until(() => upstreamDigest !== undefined);
+    expect(await upstreamDigest).toBe(sha(up));
+    // The accepted socket was switched to its own read buffer (the fast path is in use, not silently skipped).
+    const ownBuffer = Object.getOwnPropertySymbols(seen[0]!.stream).find((k) => k.description === "kBuffer");
+    expect((seen[0]!.stream as unknown as Record<symbol, unknown>)[ownBuffer!]).toBeInstanceOf(Buffer);
+    await until(() => seen[0]?.extensions.get(ForwardBytes) !== undefined);
+    expect(seen[0]!.extensions.get(ForwardBytes)).toEqual({ read: size, written: size });
+    client.destroy();
+  });
+
   it("closes the client and reports a typed error when the upstream resets mid-stream", async () => {
     const upstreamPort = await upstreamServer((socket) => {
       socket.once("data", () => {
