@@ -1,7 +1,7 @@
 import { promises as dns } from "node:dns";
 import { BlockList } from "node:net";
 import type { Service } from "@tessera/core";
-import { type Authority, type Conn, ipFamily, type Lookup } from "@tessera/net";
+import { type Authority, type Conn, formatIpv4, ipFamily, ipv6Bytes, type Lookup } from "@tessera/net";
 import type { CommandName } from "./constants.js";
 import { Socks5NotAllowedError } from "./errors.js";
 
@@ -32,15 +32,25 @@ for (const [net, prefix] of [
   ["169.254.0.0", 16],
   ["172.16.0.0", 12],
   ["192.0.0.0", 24],
+  ["192.0.2.0", 24],
   ["192.168.0.0", 16],
   ["198.18.0.0", 15],
+  ["198.51.100.0", 24],
+  ["203.0.113.0", 24],
   ["224.0.0.0", 3],
 ] as const) {
   special.addSubnet(net, prefix, "ipv4");
 }
 for (const [net, prefix] of [
-  ["::", 127],
+  // Unspecified, loopback and the deprecated IPv4-compatible addresses (::a.b.c.d reaches a.b.c.d on some stacks).
+  ["::", 96],
   ["64:ff9b::", 96],
+  ["64:ff9b:1::", 48],
+  ["100::", 64],
+  // Teredo carries an (obscured) IPv4 address, benchmarking and documentation ranges are not destinations.
+  ["2001::", 32],
+  ["2001:2::", 48],
+  ["2001:db8::", 32],
   ["fc00::", 7],
   ["fe80::", 10],
   ["ff00::", 8],
@@ -50,8 +60,8 @@ for (const [net, prefix] of [
 
 /**
  * True for an IP literal that is not loopback, private, link-local, unspecified, multicast or another
- * special-purpose address; false for those and for anything that is not an IP literal. IPv4-mapped IPv6 is
- * judged by its IPv4 address.
+ * special-purpose address; false for those and for anything that is not an IP literal. IPv6 forms that carry an
+ * IPv4 address are judged by it (IPv4-mapped and 6to4) or refused (IPv4-compatible, NAT64, Teredo).
  *
  * @example
  * ```ts
@@ -63,7 +73,13 @@ for (const [net, prefix] of [
 export function isPublicAddress(ip: string): boolean {
   const family = ipFamily(ip);
   if (family === 0) return false;
-  return !special.check(ip, family === 4 ? "ipv4" : "ipv6");
+  if (family === 4) return !special.check(ip, "ipv4");
+  if (special.check(ip, "ipv6")) return false;
+  // 6to4 (2002::/16) carries an IPv4 address in its next 32 bits, and a relay would take a packet there: judge
+  // that address.
+  const bytes = ipv6Bytes(ip);
+  if (bytes?.[0] === 0x20 && bytes[1] === 0x02) return !special.check(formatIpv4(bytes, 2), "ipv4");
+  return true;
 }
 
 const systemLookup: Lookup = async (hostname) => {

@@ -9,7 +9,7 @@ import {
 } from "../src/index.js";
 
 describe("public-only policy", () => {
-  it("isPublicAddress: loopback, private, link-local, CGNAT, multicast, mapped and names are not public", () => {
+  it("isPublicAddress: loopback, private, link-local, CGNAT, multicast, documentation, names, and IPv6 forms carrying such IPv4 addresses are not public", () => {
     for (const ip of [
       "127.0.0.1",
       "10.1.2.3",
@@ -30,11 +30,27 @@ describe("public-only policy", () => {
       "::ffff:127.0.0.1",
       "::ffff:10.0.0.1",
       "::ffff:7f00:1",
+      // IPv4-compatible (deprecated) and 6to4 addresses carrying a loopback or private IPv4 address.
+      "::127.0.0.1",
+      "::7f00:1",
+      "::10.0.0.1",
+      "2002:7f00:1::",
+      "2002:c0a8:101::1",
+      // NAT64 (well-known and local-use), Teredo, discard-only, documentation.
+      "64:ff9b::7f00:1",
+      "64:ff9b:1::1",
+      "2001::1",
+      "100::1",
+      "2001:db8::1",
     ]) {
       expect(isPublicAddress(ip)).toBe(false);
     }
     expect(isPublicAddress("localhost")).toBe(false);
-    for (const ip of ["93.184.216.34", "8.8.8.8", "2606:4700::1111", "::ffff:8.8.8.8"]) {
+    for (const ip of ["192.0.2.1", "198.51.100.1", "203.0.113.1"]) {
+      expect(isPublicAddress(ip)).toBe(false);
+    }
+    // 6to4 with a public IPv4 address inside is judged by that address.
+    for (const ip of ["93.184.216.34", "8.8.8.8", "2606:4700::1111", "::ffff:8.8.8.8", "2002:808:808::1"]) {
       expect(isPublicAddress(ip)).toBe(true);
     }
   });
