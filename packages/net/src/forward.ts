@@ -2,6 +2,7 @@ import { Socket } from "node:net";
 import type { Duplex } from "node:stream";
 import { abortReason, neverAborts, type Service, signalOf } from "@tessera/core";
 import { type Authority, parseAuthority } from "./address.js";
+import { giveBackBulkBuffer, takeBulkBuffer } from "./bulk-buffers.js";
 import type { Conn } from "./conn.js";
 import { type ConnectRequest, connectRequest } from "./connect-request.js";
 import { ConnectionClosedError, toSocketError } from "./errors.js";
@@ -22,18 +23,22 @@ export interface ForwardResult {
 
 // Node reads a socket into a fresh buffer of this size; a chunk that fills one says more is waiting.
 const NODE_READ_SIZE = 64 * 1024;
-// After this many full reads in a row a direction counts as bulk and reads into a buffer of its own.
-const BULK_AFTER_FULL_READS = 4;
-// Larger than Node's reads: fewer read calls per byte. Only bulk directions of TCP sockets pay for one.
-const OWN_BUFFER_SIZE = 256 * 1024;
+// A direction that has moved this much reads into buffers of its own from then on.
+const OWN_BUFFERS_AFTER = 512 * 1024;
+// While reads fill it, read into a bulk buffer (bulk-buffers.ts): fewer read calls per byte than Node's. A read
+// that does not fill it emptied the socket, and the burst may be over: the next read goes into a small buffer of
+// the direction's own and the bulk one is given back, so an idle tunnel holds 16 KiB per direction that moved
+// data, not 256 (unless its last read happened to fill a buffer exactly). A small read that fills the small
+// buffer takes a bulk one again.
+const SMALL_BUFFER_SIZE = 16 * 1024;
 
 // One direction. The same loop as `Readable.pipe` (write; pause on false; resume on 'drain') without pipe's
 // bookkeeping for many destinations, plus a byte count and the half-close rule: src's 'end' ends dst.
 //
-// A bulk direction between two plain sockets then reads into one buffer of its own (see own-read-buffer.ts):
-// each read is written straight out; a write the kernel took whole (nothing left queued) frees the buffer at
-// once, and otherwise reading waits for the write. Fresh 64 KiB buffers per read, and the page faults behind
-// them, cost a relay about as much CPU as the copying itself.
+// A bulk direction between two plain sockets then reads into buffers of its own (see own-read-buffer.ts): each
+// read is written straight out; a write the kernel took whole (nothing left queued) frees the buffer at once,
+// and otherwise reading waits for the write. Fresh 64 KiB buffers per read, and the page faults behind them,
+// cost a relay about as much CPU as the copying itself.
 class Pump {
   bytes = 0;
   /** src has ended (its 'end' was seen, or it had ended before). */
@@ -43,9 +48,16 @@ class Pump {
   readonly src: Duplex;
   readonly dst: Duplex;
   readonly #done: () => void;
-  #fullReads = 0;
-  /** Reading into the own buffer stopped until the write of its bytes completes. */
+  #ownBuffersTried = false;
+  /** Reading into an own buffer stopped until the write of its bytes completes. */
   #waitingForWrite = false;
+  /** The bulk buffer this direction holds, if any. */
+  #bulk: Buffer | undefined;
+  #small: Buffer | undefined;
+  /** Where the next read goes. */
+  #next: Buffer | undefined;
+  /** A bulk buffer to give back once the write of its bytes completes. */
+  #giveBackAfterWrite: Buffer | undefined;
 
   constructor(src: Duplex, dst: Duplex, done: () => void) {
     this.src = src;
@@ -78,10 +90,9 @@ class Pump {
   readonly #onData = (chunk: Buffer): void => {
     this.bytes += chunk.length;
     const ok = this.dst.write(chunk);
-    if (chunk.length === NODE_READ_SIZE) {
-      if (++this.#fullReads === BULK_AFTER_FULL_READS) this.#readIntoOwnBuffer();
-    } else {
-      this.#fullReads = 0;
+    if (this.bytes >= OWN_BUFFERS_AFTER && !this.#ownBuffersTried) {
+      this.#ownBuffersTried = true;
+      this.#readIntoOwnBuffers(chunk.length === NODE_READ_SIZE);
     }
     if (!ok) this.src.pause();
   };
@@ -99,27 +110,56 @@ class Pump {
     this.#done();
   };
 
-  #readIntoOwnBuffer(): void {
+  /** Switch to own buffers, starting with a bulk one when reads fill Node's buffers, else the small one. */
+  #readIntoOwnBuffers(bulk: boolean): void {
     // Only a plain socket's write is done with the bytes once nothing is queued (the kernel copied them); a
     // wrapper stream may still hold the chunk it was given.
     if (Object.getPrototypeOf(this.dst) !== Socket.prototype) return;
-    readIntoOwnBuffer(this.src, Buffer.allocUnsafe(OWN_BUFFER_SIZE), this.#onOwnRead);
+    const first = bulk ? takeBulkBuffer() : Buffer.allocUnsafe(SMALL_BUFFER_SIZE);
+    // The callbacks are made here, not per Pump: only directions that moved some data need them.
+    const afterWrite = (): void => this.#afterWrite();
+    const onRead = (n: number, buffer: Buffer): boolean => this.#onOwnRead(n, buffer, afterWrite);
+    if (!readIntoOwnBuffer(this.src, first, onRead, () => this.#next!)) {
+      if (bulk) giveBackBulkBuffer(first);
+      return;
+    }
+    if (bulk) this.#bulk = first;
+    else this.#small = first;
+    this.#next = first;
   }
 
-  readonly #onOwnRead = (n: number, buffer: Buffer): boolean => {
+  #onOwnRead(n: number, buffer: Buffer, afterWrite: () => void): boolean {
     this.bytes += n;
     const dst = this.dst;
-    dst.write(n === buffer.length ? buffer : buffer.subarray(0, n), this.#afterWrite);
-    if (dst.writableLength === 0) return true;
+    dst.write(n === buffer.length ? buffer : buffer.subarray(0, n), afterWrite);
+    const pending = dst.writableLength > 0;
+    if (buffer === this.#bulk) {
+      if (n < buffer.length) {
+        this.#small ??= Buffer.allocUnsafe(SMALL_BUFFER_SIZE);
+        this.#next = this.#small;
+        this.#bulk = undefined;
+        if (pending) this.#giveBackAfterWrite = buffer;
+        else giveBackBulkBuffer(buffer);
+      }
+    } else if (n === buffer.length) {
+      this.#bulk = takeBulkBuffer();
+      this.#next = this.#bulk;
+    }
+    if (!pending) return true;
     this.#waitingForWrite = true;
     return false;
-  };
-  // Writes complete in order, so when this runs for the write that stopped reading, the buffer is free.
-  readonly #afterWrite = (): void => {
+  }
+
+  // Writes complete in order, so when this runs for the write that stopped reading, its buffer is free.
+  #afterWrite(): void {
     if (!this.#waitingForWrite || this.dst.writableLength > 0) return;
     this.#waitingForWrite = false;
+    if (this.#giveBackAfterWrite !== undefined) {
+      giveBackBulkBuffer(this.#giveBackAfterWrite);
+      this.#giveBackAfterWrite = undefined;
+    }
     this.src.resume();
-  };
+  }
 }
 
 /**

@@ -40,9 +40,15 @@ interface SocketHandle {
  * timeouts, `pause()` and `resume()` keep working; chunks already buffered in the stream still come as 'data'.
  *
  * The caller owns `buffer` between reads: a chunk handed on must be done with (written out) before reading
- * resumes. Returns false, changing nothing, when `stream` cannot be switched.
+ * resumes. `next`, when given, is asked after every read for the buffer the next read goes into (it may change
+ * size with the traffic). Returns false, changing nothing, when `stream` cannot be switched.
  */
-export function readIntoOwnBuffer(stream: Duplex, buffer: Buffer, reader: OwnBufferReader): boolean {
+export function readIntoOwnBuffer(
+  stream: Duplex,
+  buffer: Buffer,
+  reader: OwnBufferReader,
+  next?: () => Buffer,
+): boolean {
   if (Object.getPrototypeOf(stream) !== Socket.prototype) return false;
   const socket = stream as Socket;
   const handle = (socket as unknown as { _handle?: SocketHandle | null })._handle;
@@ -53,7 +59,7 @@ export function readIntoOwnBuffer(stream: Duplex, buffer: Buffer, reader: OwnBuf
   if (fields[symbols.buffer] != null) return false;
   fields[symbols.buffer] = buffer;
   fields[symbols.callback] = reader;
-  fields[symbols.generator] = null;
+  fields[symbols.generator] = next ?? null;
   handle.useUserBuffer(buffer);
   return true;
 }

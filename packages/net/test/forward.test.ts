@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { type AddressInfo, connect, createServer, type Server, type Socket } from "node:net";
 import { AbortedError, service } from "@tessera/core";
 import { afterEach, describe, expect, it } from "vitest";
+import { BULK_BUFFER_SIZE, giveBackBulkBuffer, spareBulkBuffers } from "../src/bulk-buffers.js";
 import {
   type Conn,
   ConnectionClosedError,
@@ -239,6 +240,48 @@ describe("forward over real sockets", () => {
     expect((seen[0]!.stream as unknown as Record<symbol, unknown>)[ownBuffer!]).toBeInstanceOf(Buffer);
     await until(() => seen[0]?.extensions.get(ForwardBytes) !== undefined);
     expect(seen[0]!.extensions.get(ForwardBytes)).toEqual({ read: size, written: size });
+    client.destroy();
+  });
+
+  it("a bulk direction that goes quiet waits on a 16 KiB buffer and gives the bulk one back; the next burst is bulk again", async () => {
+    const received: Buffer[] = [];
+    let upstreamBytes = 0;
+    const upstreamPort = await upstreamServer((socket) => {
+      socket.on("data", (chunk: Buffer) => {
+        received.push(chunk);
+        upstreamBytes += chunk.length;
+      });
+      socket.on("end", () => socket.end());
+    });
+    const seen: Conn[] = [];
+    const port = await proxy(upstreamPort, seen);
+    const client = connect({ host: "127.0.0.1", port });
+    client.on("error", () => {});
+    await once(client, "connect");
+    const ownBuffer = (): Buffer | null | undefined => {
+      const stream = seen[0]!.stream as unknown as Record<symbol, Buffer | null>;
+      const key = Object.getOwnPropertySymbols(stream).find((k) => k.description === "kBuffer")!;
+      return stream[key];
+    };
+    const burst = async (data: Buffer, expected: number): Promise<void> => {
+      for (let offset = 0; offset < data.length; offset += 64 * 1024) {
+        if (!client.write(data.subarray(offset, offset + 64 * 1024))) await once(client, "drain");
+      }
+      await until(() => upstreamBytes === expected);
+    };
+    // Not a multiple of the buffers' sizes, so the burst's last read is short (a burst that happens to end with a
+    // read filling a buffer exactly would keep a bulk buffer until its next read).
+    const first = payload(4 * 1024 * 1024 + 1_000);
+    // One spare at least, so the burst takes its bulk buffer from the spares and we can see it come back.
+    giveBackBulkBuffer(Buffer.alloc(BULK_BUFFER_SIZE));
+    const spareBefore = spareBulkBuffers();
+    await burst(first, first.length);
+    // Quiet now: the last read was short, so the direction holds only its small buffer.
+    expect(ownBuffer()?.length).toBe(16 * 1024);
+    expect(spareBulkBuffers()).toBe(spareBefore);
+    const second = payload(4 * 1024 * 1024);
+    await burst(second, first.length + second.length);
+    expect(Buffer.concat(received).equals(Buffer.concat([first, second]))).toBe(true);
     client.destroy();
   });
 
