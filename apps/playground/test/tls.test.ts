@@ -160,6 +160,28 @@ describe.runIf(hasCurl)("tessera proxy --mitm", () => {
     }
   });
 
+  it("intercepts SOCKS5 CONNECT tunnels on the same port too (socks5h and socks5), body intact", async () => {
+    const { origin, proxy } = await setup();
+    for (const scheme of ["socks5h", "socks5"]) {
+      const { stdout, stderr } = await curl(
+        "-v",
+        "--cacert",
+        join(mitmDir, "ca.pem"),
+        "-x",
+        `${scheme}://127.0.0.1:${proxy}`,
+        "--data-binary",
+        "hello through socks",
+        `https://localhost:${origin}/socks?q=${scheme}`,
+      );
+      const doc = JSON.parse(stdout) as EchoDocument;
+      expect(doc.target).toBe(`/socks?q=${scheme}`);
+      expect(doc.bodySize).toBe("hello through socks".length);
+      // Terminated by the proxy (the MITM CA's certificate), relayed over the proxy's own h2 connection.
+      expect(stderr).toMatch(/issuer: O=Tessera; CN=Tessera MITM CA/);
+      expect(doc.tls).toMatchObject({ sni: "localhost", alpn: "h2" });
+    }
+  });
+
   it("passes --no-mitm-for hosts through untouched (the origin's own certificate)", async () => {
     const { origin, proxy } = await setup("--no-mitm-for", "localhost");
     const url = `https://localhost:${origin}/direct`;

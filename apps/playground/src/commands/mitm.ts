@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import { isIP } from "node:net";
 import { errorCode, type Service, service } from "@tessera/core";
 import { autoServer, type HttpClient, httpClient, Request, Response } from "@tessera/http";
 import {
@@ -11,14 +12,23 @@ import {
   withUpgrade,
 } from "@tessera/http1";
 import { clientConnection as http2Connection, server as http2Server } from "@tessera/http2";
-import { type Authority, type Conn, formatAuthority, parseAuthority } from "@tessera/net";
+import {
+  type Authority,
+  type Conn,
+  type ConnectRequest,
+  formatAuthority,
+  memoryConnPair,
+  parseAuthority,
+  Sni,
+} from "@tessera/net";
 import { type CertificateIssuer, certificateIssuer, tlsAcceptor, tlsConnector } from "@tessera/tls";
 import type { Logger } from "pino";
 import { type OptionSpec, type Parsed, UsageError } from "../args.js";
 
 // The MITM part of `tessera proxy`: CONNECT tunnels are terminated here with a certificate issued on the fly by
 // the user's CA, and each request inside is relayed to the origin over a TLS connection of our own, HTTP/1.1 or
-// HTTP/2 by ALPN on each side independently. Kept apart from proxy.ts, which only calls `withMitm`.
+// HTTP/2 by ALPN on each side independently. SOCKS5 CONNECT tunnels on the same port get the same treatment
+// through `mitmConnector`. Kept apart from proxy.ts, which only calls the three exported functions.
 
 export const mitmOptionSpec = {
   mitm: { type: "boolean" },
@@ -29,7 +39,7 @@ export const mitmOptionSpec = {
   "upstream-insecure": { type: "boolean" },
 } as const satisfies Record<string, OptionSpec>;
 
-export const mitmHelp = `MITM options (TLS interception of CONNECT tunnels):
+export const mitmHelp = `MITM options (TLS interception of CONNECT tunnels, HTTP and SOCKS5):
   --mitm                  terminate CONNECT tunnels with a certificate issued for the target by the CA below,
                           and relay each request to the origin over the proxy's own TLS connections (pooled;
                           h2 or http/1.1 by ALPN on each side); the origin is reached per request (a 502
@@ -63,7 +73,7 @@ function readPem(path: string, what: string): Buffer {
 }
 
 /** What the MITM needs, built once per proxy. */
-interface Mitm {
+export interface Mitm {
   readonly issuer: CertificateIssuer;
   readonly client: HttpClient;
   readonly bypass: (host: string) => boolean;
@@ -71,21 +81,15 @@ interface Mitm {
 }
 
 /**
- * The proxy handler with CONNECT intercepted when --mitm is given; otherwise `proxy` itself. Other requests
- * (absolute-form http, bypassed hosts, and any request without the credentials `auth` asks for, which `proxy`
- * answers with 407) go to `proxy`.
+ * The MITM that `--mitm` and its options ask for, or undefined without `--mitm` (then the other MITM options
+ * are a usage error).
  */
-export function withMitm(
-  args: Parsed<typeof mitmOptionSpec>,
-  proxy: Service<Request, Response>,
-  logger: Logger,
-  auth?: ProxyAuth,
-): Service<Request, Response> {
+export function mitmFromArgs(args: Parsed<typeof mitmOptionSpec>, logger: Logger): Mitm | undefined {
   if (args.mitm !== true) {
     for (const name of ["ca-cert", "ca-key", "no-mitm-for", "upstream-ca", "upstream-insecure"] as const) {
       if (args[name] !== undefined) throw new UsageError(`--${name} needs --mitm`);
     }
-    return proxy;
+    return undefined;
   }
   if (args["ca-cert"] === undefined || args["ca-key"] === undefined) {
     throw new UsageError("--mitm needs --ca-cert FILE and --ca-key FILE (see tessera ca new)");
@@ -113,7 +117,20 @@ export function withMitm(
       insecure: args["upstream-insecure"] === true,
     }),
   });
-  const mitm: Mitm = { issuer, client, bypass: bypassMatcher(args["no-mitm-for"] ?? []), logger };
+  return { issuer, client, bypass: bypassMatcher(args["no-mitm-for"] ?? []), logger };
+}
+
+/**
+ * The proxy handler with CONNECT intercepted when there is a MITM; otherwise `proxy` itself. Other requests
+ * (absolute-form http, bypassed hosts, and any request without the credentials `auth` asks for, which `proxy`
+ * answers with 407) go to `proxy`.
+ */
+export function withMitm(
+  mitm: Mitm | undefined,
+  proxy: Service<Request, Response>,
+  auth?: ProxyAuth,
+): Service<Request, Response> {
+  if (mitm === undefined) return proxy;
   return service(async (request: Request) => {
     if (request.method !== "CONNECT") return proxy.serve(request);
     if (auth !== undefined && !(await proxyAuthorized(request, auth))) return proxy.serve(request);
@@ -124,41 +141,65 @@ export function withMitm(
       return proxy.serve(request); // the proxy answers a bad target with its 400
     }
     if (mitm.bypass(target.host)) return proxy.serve(request);
-    return intercept(request, target, mitm);
+    const response = new Response(
+      200,
+      undefined,
+      undefined,
+      request.extensions.fork(),
+      "HTTP/1.1",
+      "Connection Established",
+    );
+    return withUpgrade(response, interceptedTunnel(target, mitm));
   });
 }
 
-// Answer the CONNECT with 200 and serve the tunnel as an HTTPS server of our own for `target`.
-function intercept(request: Request, target: Authority, mitm: Mitm): Response {
+/**
+ * The egress of SOCKS5 CONNECT with a MITM: a target that is not bypassed gets, instead of a TCP connection,
+ * one end of an in-memory pair whose other end is served by the same intercepting HTTPS server as an HTTP
+ * CONNECT tunnel. The SOCKS5 server relays the client's bytes into it like into any upstream.
+ */
+export function mitmConnector(
+  mitm: Mitm | undefined,
+  direct: Service<ConnectRequest, Conn>,
+): Service<ConnectRequest, Conn> {
+  if (mitm === undefined) return direct;
+  return {
+    serve(request: ConnectRequest): Promise<Conn> {
+      if (mitm.bypass(request.authority.host)) return direct.serve(request);
+      const [ours, tunnel] = memoryConnPair();
+      void interceptedTunnel(request.authority, mitm).serve(tunnel);
+      return Promise.resolve(ours);
+    },
+  };
+}
+
+// A tunnel to `target`, served as an HTTPS server of our own: the client's TLS is terminated with a certificate
+// for what it asked for (its SNI, else the tunnel's host) and each request is relayed to the origin.
+function interceptedTunnel(target: Authority, mitm: Mitm): Service<Conn, void> {
   const relay = relayTo(target, mitm);
   const https = tlsAcceptor({
-    // The certificate names what the client asked for: its SNI, else the CONNECT host.
     config: (hello) => ({
       secureContext: mitm.issuer.secureContext(hello.serverName ?? target.host),
       alpn: ["h2", "http/1.1"],
     }),
   }).layer(autoServer({ http1: http1Server(relay), http2: http2Server(relay) }));
-  const tunnel: Service<Conn, void> = {
+  return {
     serve: (conn) =>
       https.serve(conn).catch((error: unknown) => {
         mitm.logger.debug({ err: error, target: formatAuthority(target) }, "intercepted tunnel failed");
       }),
   };
-  const response = new Response(
-    200,
-    undefined,
-    undefined,
-    request.extensions.fork(),
-    "HTTP/1.1",
-    "Connection Established",
-  );
-  return withUpgrade(response, tunnel);
 }
 
 // Each request from the client, sent to the origin over our own TLS connection (pooled per origin).
+// A tunnel to an IP address (SOCKS5 with local resolution) names its origin in the client's SNI: that name is
+// what the origin's certificate must match, so the relay goes to it (resolved again here).
 function relayTo(target: Authority, mitm: Mitm): Service<Request, Response> {
-  const origin = `https://${formatAuthority(target)}`;
+  const byAddress = `https://${formatAuthority(target)}`;
   return service(async (request: Request) => {
+    const sni = isIP(target.host) === 0 ? undefined : request.extensions.get(Sni);
+    const origin =
+      sni === undefined ? byAddress : `https://${formatAuthority({ host: sni, port: target.port })}`;
     const headers = appendVia(withoutHopByHop(request.headers), request.version, "tessera");
     const outgoing = new Request(
       request.method,

@@ -5,7 +5,7 @@ import { connectionStack } from "../connection-stack.js";
 import type { Io } from "../io.js";
 import { type Running, serve } from "../serve.js";
 import { httpServer, httpServerOptionSpec, httpServerOptionsHelp } from "./echo.js";
-import { mitmHelp, mitmOptionSpec, withMitm } from "./mitm.js";
+import { mitmConnector, mitmFromArgs, mitmHelp, mitmOptionSpec, withMitm } from "./mitm.js";
 import { serverOptionSpec, serverOptionsHelp, serverSettings } from "./server-options.js";
 import { parseAuthOption, playgroundSocks5, socks5Or } from "./socks5.js";
 
@@ -57,13 +57,16 @@ export async function proxyCommand(argv: readonly string[], io: Io): Promise<Run
       ),
   });
   // SOCKS5 on the same port (see socks5.ts): the first byte tells them apart.
+  // With --mitm, CONNECT tunnels (HTTP and SOCKS5) are intercepted (see mitm.ts); everything else goes to the
+  // forward proxy or straight to the target.
+  const mitm = mitmFromArgs(args, settings.logger);
   const socks5 = playgroundSocks5({
     auth,
     allowPrivate: true,
     connectTimeout,
+    egress: (direct) => mitmConnector(mitm, direct),
   });
-  // With --mitm, CONNECT tunnels are intercepted (see mitm.ts); everything else goes to the forward proxy.
-  const http = httpServer(withMitm(args, handler, settings.logger, auth), args, settings.logger);
+  const http = httpServer(withMitm(mitm, handler, auth), args, settings.logger);
   const server = socks5Or(socks5, http);
   return serve(io, settings, connectionStack(settings, server));
 }

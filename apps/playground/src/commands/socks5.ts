@@ -43,13 +43,16 @@ export interface PlaygroundSocks5Options {
   readonly allowPrivate: boolean;
   readonly connectTimeout: number;
   readonly handshakeTimeout?: number;
+  /** Wraps the TCP connector CONNECT uses (e.g. to hand tunnels to an inspection stack). */
+  readonly egress?: (direct: Service<ConnectRequest, Conn>) => Service<ConnectRequest, Conn>;
 }
 
 /** The playground's SOCKS5 server: `tessera socks5`, and the SOCKS5 half of `tessera proxy`. */
 export function playgroundSocks5(options: PlaygroundSocks5Options): Service<Conn, void> {
   const guard = options.allowPrivate ? undefined : publicAddressLookup();
+  const direct = tcpConnector({ timeout: options.connectTimeout, ...(guard ? { lookup: guard } : {}) });
   const settings: Socks5ServerOptions = {
-    connector: tcpConnector({ timeout: options.connectTimeout, ...(guard ? { lookup: guard } : {}) }),
+    connector: options.egress?.(direct) ?? direct,
     ...(guard ? { policy: publicTargetsOnly(), lookup: guard } : {}),
     ...(options.auth
       ? { authenticate: staticCredentials({ [options.auth.username]: options.auth.password }) }
