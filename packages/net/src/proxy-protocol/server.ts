@@ -48,7 +48,12 @@ export interface AcceptedProxyHeader {
 
 const DEFAULT_TIMEOUT = 10_000;
 
-/** Record what the header says on the connection's extensions. */
+/**
+ * Record what the header says on the connection's extensions. Its ALPN and AUTHORITY TLVs stay in the header,
+ * not in net's `Alpn`/`Sni`: they describe the client's TLS connection to the balancer, not this one (HAProxy
+ * in HTTP mode negotiates h2 with the client and speaks HTTP/1.1 to us), and the HTTP server picks its protocol
+ * from `Alpn`.
+ */
 function record(conn: Conn, header: ProxyHeader, appendPeerAddr: boolean): void {
   const ext = conn.extensions;
   ext.insert(ProxyProtocolHeader, header);
