@@ -19,7 +19,7 @@ import type { ConnectRequest } from "./connect-request.js";
 import { ConnectTimeoutError, DnsError, UnreachableError } from "./errors.js";
 import { happyEyeballs, interleaveAddresses, type LookupAddress } from "./happy-eyeballs.js";
 import { ConnectTarget, LocalAddr, PeerAddr } from "./keys.js";
-import { connectionSignal } from "./lifetime.js";
+import { connectionSignal, ignoreError } from "./lifetime.js";
 
 /** Resolve a name to addresses (all of them, in the resolver's order). */
 export type Lookup = (hostname: string) => Promise<readonly LookupAddress[]>;
@@ -133,12 +133,15 @@ export function tcpConnector(options: TcpConnectorOptions = {}): Service<Connect
           connect: connectOne(port),
           signal: cancellation.signal,
         });
+        // The signal is made on first read (a relay never reads the upstream's), but the no-op 'error' listener
+        // it comes with is needed from now on: an unhandled 'error' would crash the process.
+        socket.on("error", ignoreError);
         const extensions = request.extensions
           .fork()
           .insert(PeerAddr, inetSocketAddress(address.address, port))
           .insert(LocalAddr, inetSocketAddress(socket.localAddress ?? "", socket.localPort ?? 0))
           .insert(ConnectTarget, request.authority)
-          .insert(SignalKey, connectionSignal(socket));
+          .insertLazy(SignalKey, connectionSignal, socket);
         return conn(socket, extensions);
       } catch (error) {
         // Our own timer fired (the parent did not abort): that is a connect timeout, not the caller's abort.
