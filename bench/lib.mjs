@@ -63,8 +63,8 @@ export function startCli(args, { cpu } = {}) {
 
 const TICKS_PER_SECOND = 100; // USER_HZ on Linux
 /**
- * CPU seconds (user + system) used so far by process `pid` and all its live descendants (a proxy that forks
- * workers, like danted, is counted whole), from /proc; undefined where /proc is missing.
+ * CPU seconds (user + system) used so far by process `pid` and all its descendants, live or ended (a proxy that
+ * forks workers, like danted, is counted whole), from /proc; undefined where /proc is missing.
  */
 export function treeCpuSeconds(pid) {
   let entries;
@@ -79,7 +79,9 @@ export function treeCpuSeconds(pid) {
       // The command name (field 2) may hold spaces; the fields after its closing parenthesis are fixed.
       const text = readFileSync(`/proc/${name}/stat`, "latin1");
       const f = text.slice(text.lastIndexOf(")") + 2).split(" ");
-      stats.set(Number(name), { ppid: Number(f[1]), ticks: Number(f[11]) + Number(f[12]) });
+      // utime, stime, and cutime, cstime: children that ended and were reaped count too.
+      const ticks = Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]);
+      stats.set(Number(name), { ppid: Number(f[1]), ticks });
     } catch {
       // The process ended while we looked.
     }
