@@ -52,33 +52,54 @@ export function withTimeout(parent: AbortSignal, ms: number): Cancellation {
 }
 
 function cancellation(parent: AbortSignal, timeoutMs: number | undefined): Cancellation {
-  const controller = new AbortController();
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const cleanup = (): void => {
-    if (timer !== undefined) clearTimeout(timer);
-    timer = undefined;
-    parent.removeEventListener("abort", onParentAbort);
-  };
-  const abort = (reason: unknown): void => {
-    cleanup();
-    controller.abort(reason);
-  };
-  const onParentAbort = (): void => abort(parent.reason);
-  if (parent.aborted) controller.abort(parent.reason);
-  else {
-    if (parent !== never) parent.addEventListener("abort", onParentAbort, { once: true });
-    if (timeoutMs !== undefined) {
-      timer = setTimeout(
-        () => abort(new TimeoutError(`timed out after ${timeoutMs} ms`, timeoutMs)),
-        timeoutMs,
-      );
+  return new ChildCancellation(parent, timeoutMs);
+}
+
+// A class with methods rather than closures: a connector or a proxy makes one per connection or request, and
+// tsup's keepNames gives every closure created at run time its own property dictionary. It is its own abort
+// listener on the parent (`handleEvent`), and the timer gets it as the callback's argument.
+class ChildCancellation implements Cancellation {
+  readonly #controller = new AbortController();
+  readonly #parent: AbortSignal;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(parent: AbortSignal, timeoutMs: number | undefined) {
+    this.#parent = parent;
+    if (parent.aborted) {
+      this.#controller.abort(parent.reason);
+      return;
     }
+    if (parent !== never) parent.addEventListener("abort", this, { once: true });
+    if (timeoutMs !== undefined) this.#timer = setTimeout(timedOut, timeoutMs, this, timeoutMs);
   }
-  return {
-    signal: controller.signal,
-    cancel: (reason?: unknown) => abort(reason ?? new AbortedError()),
-    dispose: cleanup,
-  };
+
+  get signal(): AbortSignal {
+    return this.#controller.signal;
+  }
+
+  cancel(reason?: unknown): void {
+    this.abort(reason ?? new AbortedError());
+  }
+
+  dispose(): void {
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#parent.removeEventListener("abort", this);
+  }
+
+  abort(reason: unknown): void {
+    this.dispose();
+    this.#controller.abort(reason);
+  }
+
+  /** The parent aborted. */
+  handleEvent(): void {
+    this.abort(this.#parent.reason);
+  }
+}
+
+function timedOut(cancellation: ChildCancellation, ms: number): void {
+  cancellation.abort(new TimeoutError(`timed out after ${ms} ms`, ms));
 }
 
 /** A child cancellation that aborts with a {@link TimeoutError} at `deadline` (epoch milliseconds). */
