@@ -85,87 +85,140 @@ export function happyEyeballs(
   options: HappyEyeballsOptions,
 ): Promise<HappyEyeballsWinner> {
   const signal = options.signal ?? neverAborts();
-  const delay = Math.max(options.attemptDelay ?? 250, MIN_ATTEMPT_DELAY);
   if (signal.aborted) return Promise.reject(abortReason(signal));
+  if (addresses.length === 0) {
+    const error = new Error("no addresses to connect to");
+    return Promise.reject(toConnectError(error, { host: options.host, port: options.port }));
+  }
   return new Promise<HappyEyeballsWinner>((resolve, reject) => {
-    const pending = new Map<Socket, LookupAddress>();
-    const failures: ConnectAttemptFailure[] = [];
-    let next = 0;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    let done = false;
+    new Race(addresses, options, signal, resolve, reject).start();
+  });
+}
 
-    const settle = (): void => {
-      done = true;
-      if (timer !== undefined) clearTimeout(timer);
-      timer = undefined;
-      signal.removeEventListener("abort", onAbort);
-    };
-    const destroyPending = (): void => {
-      for (const socket of pending.keys()) socket.destroy();
-      pending.clear();
-    };
-    const onAbort = (): void => {
-      if (done) return;
-      settle();
-      destroyPending();
-      reject(abortReason(signal));
-    };
-    const onFailure = (address: LookupAddress, error: unknown): void => {
-      if (done) return;
-      failures.push({
-        address: address.address,
-        error: error instanceof Error ? error : new Error(String(error)),
-      });
-      if (next < addresses.length) {
-        if (timer !== undefined) clearTimeout(timer);
-        startNext();
-      } else if (pending.size === 0) {
-        settle();
-        reject(pickError(failures, options));
-      }
-    };
-    const startNext = (): void => {
-      timer = undefined;
-      const address = addresses[next++];
-      if (address === undefined) return;
-      let socket: Socket;
-      try {
-        socket = options.connect(address);
-      } catch (error) {
-        onFailure(address, error);
-        return;
-      }
-      pending.set(socket, address);
-      const onError = (error: Error): void => {
-        if (!pending.delete(socket)) return;
-        onFailure(address, error);
-      };
-      const onConnect = (): void => {
-        if (done) return;
-        settle();
-        pending.delete(socket);
-        // The winner is handed over: from now on its errors are its new owner's business.
-        socket.off("error", onError);
-        socket.off("error", ignoreError);
-        destroyPending();
-        resolve({ socket, address });
-      };
-      // Losers are destroyed without an error, but one may already have failed in the same turn: never fatal.
-      socket.on("error", ignoreError);
-      socket.on("error", onError);
-      socket.once("connect", onConnect);
-      if (next < addresses.length && Number.isFinite(delay)) timer = setTimeout(startNext, delay);
-    };
+// Each attempt's socket carries its race and address, so the listeners are shared functions (`this` is the
+// socket) and the race is its own abort listener: a connector runs one race per connection, and closures made
+// per call each cost a property dictionary under tsup's keepNames.
+const kAttempt = Symbol("tessera.happyEyeballs.attempt");
+type AttemptSocket = Socket & { [kAttempt]?: { readonly race: Race; readonly address: LookupAddress } };
 
-    if (addresses.length === 0) {
-      reject(
-        toConnectError(new Error("no addresses to connect to"), { host: options.host, port: options.port }),
-      );
+function onAttemptError(this: AttemptSocket, error: Error): void {
+  const attempt = this[kAttempt]!;
+  attempt.race.failed(this, attempt.address, error);
+}
+function onAttemptConnect(this: AttemptSocket): void {
+  const attempt = this[kAttempt]!;
+  attempt.race.connected(this, attempt.address);
+}
+function startNextAttempt(race: Race): void {
+  race.startNext();
+}
+
+class Race {
+  readonly #addresses: readonly LookupAddress[];
+  readonly #options: HappyEyeballsOptions;
+  readonly #signal: AbortSignal;
+  readonly #resolve: (winner: HappyEyeballsWinner) => void;
+  readonly #reject: (error: Error) => void;
+  readonly #delay: number;
+  readonly #pending = new Set<Socket>();
+  readonly #failures: ConnectAttemptFailure[] = [];
+  #next = 0;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #done = false;
+
+  constructor(
+    addresses: readonly LookupAddress[],
+    options: HappyEyeballsOptions,
+    signal: AbortSignal,
+    resolve: (winner: HappyEyeballsWinner) => void,
+    reject: (error: Error) => void,
+  ) {
+    this.#addresses = addresses;
+    this.#options = options;
+    this.#signal = signal;
+    this.#resolve = resolve;
+    this.#reject = reject;
+    this.#delay = Math.max(options.attemptDelay ?? 250, MIN_ATTEMPT_DELAY);
+  }
+
+  start(): void {
+    this.#signal.addEventListener("abort", this);
+    this.startNext();
+  }
+
+  startNext(): void {
+    this.#timer = undefined;
+    const address = this.#addresses[this.#next++];
+    if (address === undefined) return;
+    let socket: AttemptSocket;
+    try {
+      socket = this.#options.connect(address);
+    } catch (error) {
+      this.#failure(address, error);
       return;
     }
-    signal.addEventListener("abort", onAbort);
-    startNext();
-  });
+    this.#pending.add(socket);
+    socket[kAttempt] = { race: this, address };
+    // Losers are destroyed without an error, but one may already have failed in the same turn: never fatal.
+    socket.on("error", ignoreError);
+    socket.on("error", onAttemptError);
+    socket.once("connect", onAttemptConnect);
+    if (this.#next < this.#addresses.length && Number.isFinite(this.#delay)) {
+      this.#timer = setTimeout(startNextAttempt, this.#delay, this);
+    }
+  }
+
+  failed(socket: Socket, address: LookupAddress, error: Error): void {
+    if (!this.#pending.delete(socket)) return;
+    this.#failure(address, error);
+  }
+
+  connected(socket: AttemptSocket, address: LookupAddress): void {
+    if (this.#done) return;
+    this.#settle();
+    this.#pending.delete(socket);
+    // The winner is handed over: from now on its errors are its new owner's business.
+    socket.off("error", onAttemptError);
+    socket.off("error", ignoreError);
+    socket[kAttempt] = undefined;
+    this.#destroyPending();
+    this.#resolve({ socket, address });
+  }
+
+  /** The signal aborted. */
+  handleEvent(): void {
+    if (this.#done) return;
+    this.#settle();
+    this.#destroyPending();
+    this.#reject(abortReason(this.#signal));
+  }
+
+  #failure(address: LookupAddress, error: unknown): void {
+    if (this.#done) return;
+    this.#failures.push({
+      address: address.address,
+      error: error instanceof Error ? error : new Error(String(error)),
+    });
+    if (this.#next < this.#addresses.length) {
+      if (this.#timer !== undefined) clearTimeout(this.#timer);
+      this.startNext();
+    } else if (this.#pending.size === 0) {
+      this.#settle();
+      this.#reject(pickError(this.#failures, this.#options));
+    }
+  }
+
+  #settle(): void {
+    this.#done = true;
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#signal.removeEventListener("abort", this);
+  }
+
+  #destroyPending(): void {
+    for (const socket of this.#pending) socket.destroy();
+    this.#pending.clear();
+  }
 }
 
 function pickError(failures: readonly ConnectAttemptFailure[], options: HappyEyeballsOptions): Error {
