@@ -1,7 +1,12 @@
 import type { Socket } from "node:net";
 import { abortReason, neverAborts } from "@tessera/core";
 import { formatHost } from "./address.js";
-import { type ConnectAttemptFailure, toConnectError, UnreachableError } from "./errors.js";
+import {
+  type ConnectAttemptFailure,
+  ConnectTimeoutError,
+  toConnectError,
+  UnreachableError,
+} from "./errors.js";
 import { ignoreError } from "./lifetime.js";
 
 /** One resolved address, as `dns.lookup(name, { all: true })` gives them. */
@@ -55,6 +60,13 @@ export interface HappyEyeballsOptions {
   readonly connect: (address: LookupAddress) => Socket;
   /** Aborting destroys every pending attempt, clears the timer and rejects with the signal's reason. */
   readonly signal?: AbortSignal;
+  /**
+   * Give up after this many ms: every pending attempt is destroyed and the race rejects with a
+   * {@link ConnectTimeoutError} (its `timeoutMs` is `timeoutMs`, below, when given). Default: no limit.
+   */
+  readonly timeout?: number;
+  /** The limit the caller was given, for the error (when `timeout` is what is left of it). Default `timeout`. */
+  readonly timeoutMs?: number;
 }
 
 export interface HappyEyeballsWinner {
@@ -112,6 +124,9 @@ function onAttemptConnect(this: AttemptSocket): void {
 function startNextAttempt(race: Race): void {
   race.startNext();
 }
+function raceTimedOut(race: Race): void {
+  race.timedOut();
+}
 
 class Race {
   readonly #addresses: readonly LookupAddress[];
@@ -124,6 +139,7 @@ class Race {
   readonly #failures: ConnectAttemptFailure[] = [];
   #next = 0;
   #timer: ReturnType<typeof setTimeout> | undefined;
+  #deadline: ReturnType<typeof setTimeout> | undefined;
   #done = false;
 
   constructor(
@@ -143,6 +159,10 @@ class Race {
 
   start(): void {
     this.#signal.addEventListener("abort", this);
+    const timeout = this.#options.timeout;
+    if (timeout !== undefined && Number.isFinite(timeout)) {
+      this.#deadline = setTimeout(raceTimedOut, Math.max(0, timeout), this);
+    }
     this.startNext();
   }
 
@@ -193,6 +213,22 @@ class Race {
     this.#reject(abortReason(this.#signal));
   }
 
+  timedOut(): void {
+    if (this.#done) return;
+    this.#settle();
+    this.#destroyPending();
+    const { host, port, timeout, timeoutMs = timeout } = this.#options;
+    const where = `${host ?? this.#addresses[0]?.address}:${port}`;
+    const cause = this.#failures[0]?.error;
+    this.#reject(
+      new ConnectTimeoutError(`connecting to ${where} timed out after ${timeoutMs} ms`, timeoutMs, {
+        host,
+        port,
+        ...(cause === undefined ? {} : { cause }),
+      }),
+    );
+  }
+
   #failure(address: LookupAddress, error: unknown): void {
     if (this.#done) return;
     this.#failures.push({
@@ -211,6 +247,7 @@ class Race {
   #settle(): void {
     this.#done = true;
     if (this.#timer !== undefined) clearTimeout(this.#timer);
+    if (this.#deadline !== undefined) clearTimeout(this.#deadline);
     this.#timer = undefined;
     this.#signal.removeEventListener("abort", this);
   }

@@ -2,7 +2,6 @@ import { promises as dns } from "node:dns";
 import { connect as netConnect, type Socket } from "node:net";
 import {
   abortReason,
-  type Cancellation,
   childCancellation,
   errorCode,
   isTesseraError,
@@ -102,70 +101,78 @@ export function tcpConnector(options: TcpConnectorOptions = {}): Service<Connect
       if (parent.aborted) throw abortReason(parent);
       const host = parseHost(request.authority.host);
       const port = parsePort(request.authority.port);
-      const cancellation: Cancellation = Number.isFinite(timeout)
-        ? withTimeout(parent, timeout)
-        : childCancellation(parent);
-      try {
-        let addresses: LookupAddress[];
-        const literal = ipFamily(host);
+      const literal = ipFamily(host);
+      const started = literal === 0 ? Date.now() : 0;
+      let addresses: LookupAddress[] =
+        literal !== 0
+          ? [{ address: host, family: literal }]
+          : interleaveAddresses(await resolveWithin(lookup, host, port, parent, timeout));
+      if (family !== 0) addresses = addresses.filter((entry) => entry.family === family);
+      if (addresses.length === 0) {
         if (literal !== 0) {
-          addresses = [{ address: host, family: literal }];
-        } else {
-          addresses = interleaveAddresses(await raceAbort(resolve(lookup, host, port), cancellation.signal));
-        }
-        if (family !== 0) addresses = addresses.filter((entry) => entry.family === family);
-        if (addresses.length === 0) {
-          if (literal !== 0) {
-            throw new UnreachableError(
-              `${host} is not an IPv${family} address (only IPv${family} is allowed)`,
-              {
-                host,
-                port,
-              },
-            );
-          }
-          throw new DnsError(`${host} has no IPv${family} address`, "ENODATA", { host, port });
-        }
-        const { socket, address } = await happyEyeballs(addresses, {
-          host,
-          port,
-          attemptDelay,
-          connect: connectOne(port),
-          signal: cancellation.signal,
-        });
-        // The signal is made on first read (a relay never reads the upstream's), but the no-op 'error' listener
-        // it comes with is needed from now on: an unhandled 'error' would crash the process.
-        socket.on("error", ignoreError);
-        const extensions = request.extensions
-          .fork()
-          .insert(PeerAddr, inetSocketAddress(address.address, port))
-          .insert(LocalAddr, inetSocketAddress(socket.localAddress ?? "", socket.localPort ?? 0))
-          .insert(ConnectTarget, request.authority)
-          .insertLazy(SignalKey, connectionSignal, socket);
-        return conn(socket, extensions);
-      } catch (error) {
-        // Our own timer fired (the parent did not abort): that is a connect timeout, not the caller's abort.
-        if (
-          cancellation.signal.aborted &&
-          !parent.aborted &&
-          cancellation.signal.reason instanceof TimeoutError
-        ) {
-          throw new ConnectTimeoutError(
-            `connecting to ${host}:${port} timed out after ${timeout} ms`,
-            timeout,
+          throw new UnreachableError(
+            `${host} is not an IPv${family} address (only IPv${family} is allowed)`,
             {
               host,
               port,
-              cause: error,
             },
           );
         }
-        throw error;
-      } finally {
-        cancellation.dispose();
+        throw new DnsError(`${host} has no IPv${family} address`, "ENODATA", { host, port });
       }
+      // The race keeps the time left (after the lookup) and the caller's signal itself: no child signal per
+      // connect, which for an IP literal (a proxy's usual target) is all the connect costs.
+      const { socket, address } = await happyEyeballs(addresses, {
+        host,
+        port,
+        attemptDelay,
+        connect: connectOne(port),
+        signal: parent,
+        timeout: timeout - (literal === 0 ? Date.now() - started : 0),
+        timeoutMs: timeout,
+      });
+      // The signal is made on first read (a relay never reads the upstream's), but the no-op 'error' listener
+      // it comes with is needed from now on: an unhandled 'error' would crash the process.
+      socket.on("error", ignoreError);
+      const extensions = request.extensions
+        .fork()
+        .insert(PeerAddr, inetSocketAddress(address.address, port))
+        .insert(LocalAddr, inetSocketAddress(socket.localAddress ?? "", socket.localPort ?? 0))
+        .insert(ConnectTarget, request.authority)
+        .insertLazy(SignalKey, connectionSignal, socket);
+      return conn(socket, extensions);
     },
   };
+}
+
+/** Resolve `host` within `timeout` ms (a {@link ConnectTimeoutError} after that) or until `parent` aborts. */
+async function resolveWithin(
+  lookup: Lookup,
+  host: string,
+  port: number,
+  parent: AbortSignal,
+  timeout: number,
+): Promise<readonly LookupAddress[]> {
+  const cancellation = Number.isFinite(timeout) ? withTimeout(parent, timeout) : childCancellation(parent);
+  try {
+    return await raceAbort(resolve(lookup, host, port), cancellation.signal);
+  } catch (error) {
+    // Our own timer fired (the parent did not abort): that is a connect timeout, not the caller's abort.
+    if (
+      cancellation.signal.aborted &&
+      !parent.aborted &&
+      cancellation.signal.reason instanceof TimeoutError
+    ) {
+      throw new ConnectTimeoutError(`connecting to ${host}:${port} timed out after ${timeout} ms`, timeout, {
+        host,
+        port,
+        cause: error,
+      });
+    }
+    throw error;
+  } finally {
+    cancellation.dispose();
+  }
 }
 
 async function resolve(lookup: Lookup, host: string, port: number): Promise<readonly LookupAddress[]> {

@@ -4,6 +4,7 @@ import { AbortedError } from "@tessera/core";
 import { describe, expect, it } from "vitest";
 import {
   ConnectionRefusedError,
+  ConnectTimeoutError,
   happyEyeballs,
   interleaveAddresses,
   type LookupAddress,
@@ -129,6 +130,29 @@ describe("happyEyeballs", () => {
     const count = sockets.length;
     await delay(50);
     expect(sockets).toHaveLength(count);
+  });
+
+  it("timeout: destroys every pending attempt and rejects with ConnectTimeoutError naming the caller's limit", async () => {
+    const { sockets, connect } = harness();
+    const racing = happyEyeballs([v6("::1"), v4("127.0.0.1")], {
+      host: "h.example",
+      port: 80,
+      attemptDelay: 10,
+      connect,
+      timeout: 40,
+      timeoutMs: 1_000,
+    });
+    sockets[0]!.fail("ECONNREFUSED");
+    const error = await racing.then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(ConnectTimeoutError);
+    expect(error).toMatchObject({ timeoutMs: 1_000, host: "h.example", port: 80 });
+    expect((error as Error).message).toBe("connecting to h.example:80 timed out after 1000 ms");
+    // The first attempt failed before; the second was still pending and is destroyed.
+    expect((error as Error).cause).toMatchObject({ code: "ECONNREFUSED" });
+    expect(sockets.map((s) => s.destroyed)).toEqual([false, true]);
   });
 
   it("turns a connect function that throws into a failed attempt", async () => {
