@@ -214,6 +214,16 @@ printTable(
   Object.entries(rate).map(([name, v]) => ({ name, value: median(v), unit: "conn/s" })),
   dante ? "danted" : "tessera socks5",
 );
+// Each round's proxies ran right after that round's direct run, so a per-round ratio cancels slow drifts in
+// the machine's load that the ratio of medians keeps.
+console.log("socks5 bulk, median of per-round ratios to that round's direct run");
+for (const [name, speeds] of Object.entries(bulk)) {
+  if (name === "direct") continue;
+  const ratios = speeds.map((v, i) => v / bulk.direct[i]);
+  console.log(
+    `  ${name.padEnd(34)} ${median(ratios).toFixed(2)}x direct (rounds: ${ratios.map((r) => r.toFixed(2)).join(" ")})`,
+  );
+}
 printTable(
   "proxy CPU per GiB relayed (user + system of the proxy process; lower is better), median ms",
   Object.entries(bulkCpu).map(([name, v]) => ({ name, value: median(v), unit: "ms/GiB" })),
