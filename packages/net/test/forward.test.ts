@@ -285,6 +285,29 @@ describe("forward over real sockets", () => {
     client.destroy();
   });
 
+  it("a reset in the middle of a bulk transfer (own buffers in use) tears both sides down with a typed error", async () => {
+    let upstreamBytes = 0;
+    const upstreamPort = await upstreamServer((socket) => {
+      socket.on("data", (chunk: Buffer) => {
+        upstreamBytes += chunk.length;
+        if (upstreamBytes > 2 * 1024 * 1024) socket.resetAndDestroy();
+      });
+    });
+    const errors: Error[] = [];
+    const port = await proxy(upstreamPort, [], errors);
+    const client = connect({ host: "127.0.0.1", port });
+    client.on("error", () => {});
+    await once(client, "connect");
+    const closed = once(client, "close");
+    const chunk = payload(64 * 1024);
+    for (let i = 0; i < 64 && !client.destroyed; i++) {
+      if (!client.write(chunk)) await Promise.race([once(client, "drain"), closed]);
+    }
+    await closed;
+    await until(() => errors.length === 1);
+    expect(errors[0]).toBeInstanceOf(ConnectionResetError);
+  });
+
   it("closes the client and reports a typed error when the upstream resets mid-stream", async () => {
     const upstreamPort = await upstreamServer((socket) => {
       socket.once("data", () => {
