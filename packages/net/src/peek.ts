@@ -109,72 +109,110 @@ export function peek(stream: Duplex, options: PeekOptions = {}): Promise<Peeked>
   if (stream.readableEnded) return Promise.resolve({ bytes: EMPTY, status: "end", stream });
 
   return new Promise<Peeked>((resolve, reject) => {
-    const seen = new Seen();
-    let timer: ReturnType<typeof setTimeout> | undefined;
-
-    const cleanup = (): void => {
-      stream.off("readable", onReadable);
-      stream.off("end", onEnd);
-      stream.off("error", onError);
-      stream.off("close", onClose);
-      signal.removeEventListener("abort", onAbort);
-      if (timer !== undefined) clearTimeout(timer);
-    };
-    // Put the bytes back and settle. `unshift` happens synchronously in the same turn as the last `read()`, so
-    // an EOF that arrived meanwhile cannot emit 'end' before the bytes are back in the buffer.
-    const giveBack = (): Duplex => rewind(stream, seen.bytes);
-    const finish = (status: PeekStatus): void => {
-      cleanup();
-      resolve({ bytes: seen.bytes, status, stream: giveBack() });
-    };
-    const fail = (error: Error, putBack: boolean): void => {
-      cleanup();
-      if (putBack) giveBack();
-      reject(error);
-    };
-
-    function onReadable(): void {
-      let chunk: Buffer | string | null;
-      // biome-ignore lint/suspicious/noAssignInExpressions: the usual read loop
-      while ((chunk = stream.read() as Buffer | string | null) !== null) {
-        seen.add(typeof chunk === "string" ? Buffer.from(chunk) : chunk);
-        let decided: boolean;
-        try {
-          decided = seen.length >= need || until?.(seen.bytes) === true;
-        } catch (error) {
-          // A throwing predicate must not become an uncaught exception inside the stream's event.
-          fail(error instanceof Error ? error : new Error(String(error)), true);
-          return;
-        }
-        if (decided || seen.length >= max) {
-          finish(decided ? "done" : "limit");
-          return;
-        }
-      }
-    }
-    function onEnd(): void {
-      finish("end");
-    }
-    function onError(error: Error): void {
-      fail(toSocketError(error), false);
-    }
-    function onClose(): void {
-      fail(new ConnectionClosedError("the connection closed before the prefix was read"), false);
-    }
-    function onAbort(): void {
-      fail(abortReason(signal), true);
-    }
-
-    stream.on("readable", onReadable);
-    stream.on("end", onEnd);
-    stream.on("error", onError);
-    stream.on("close", onClose);
-    signal.addEventListener("abort", onAbort);
+    const peeking = new Peeking(stream, need, until, max, signal, resolve, reject);
+    (stream as PeekingStream)[kPeeking] = peeking;
+    stream.on("readable", onPeekReadable);
+    stream.on("end", onPeekEnd);
+    stream.on("error", onPeekError);
+    stream.on("close", onPeekClose);
+    signal.addEventListener("abort", peeking);
     if (options.timeout !== undefined && Number.isFinite(options.timeout)) {
-      const ms = options.timeout;
-      timer = setTimeout(() => fail(new PeekTimeoutError(ms, seen.length), true), ms);
+      peeking.timeoutMs = options.timeout;
+      peeking.timer = setTimeout(onPeekTimeout, options.timeout, peeking);
     }
   });
+}
+
+// One peek in progress. Its state rides on the stream and the stream's listeners are shared functions, so a
+// peek allocates no closures (it runs once per connection in front of TLS, HTTP auto-detection and PROXY; under
+// the build's keepNames every named closure would also get its own property dictionary). It is the signal's
+// listener itself, through `handleEvent`.
+const kPeeking = Symbol("tessera.net.peeking");
+type PeekingStream = Duplex & { [kPeeking]?: Peeking | undefined };
+
+class Peeking {
+  readonly seen = new Seen();
+  timer: ReturnType<typeof setTimeout> | undefined = undefined;
+  timeoutMs = 0;
+  #settled = false;
+  constructor(
+    readonly stream: Duplex,
+    readonly need: number,
+    readonly until: ((seen: Buffer) => boolean) | undefined,
+    readonly max: number,
+    readonly signal: AbortSignal,
+    readonly resolve: (peeked: Peeked) => void,
+    readonly reject: (error: Error) => void,
+  ) {}
+
+  read(): void {
+    const { stream, seen, need, until } = this;
+    let chunk: Buffer | string | null;
+    // biome-ignore lint/suspicious/noAssignInExpressions: the usual read loop
+    while ((chunk = stream.read() as Buffer | string | null) !== null) {
+      seen.add(typeof chunk === "string" ? Buffer.from(chunk) : chunk);
+      let decided: boolean;
+      try {
+        decided = seen.length >= need || until?.(seen.bytes) === true;
+      } catch (error) {
+        // A throwing predicate must not become an uncaught exception inside the stream's event.
+        this.fail(error instanceof Error ? error : new Error(String(error)), true);
+        return;
+      }
+      if (decided || seen.length >= this.max) {
+        this.finish(decided ? "done" : "limit");
+        return;
+      }
+    }
+  }
+
+  // Put the bytes back and settle. `unshift` happens synchronously in the same turn as the last `read()`, so
+  // an EOF that arrived meanwhile cannot emit 'end' before the bytes are back in the buffer.
+  finish(status: PeekStatus): void {
+    if (!this.cleanup()) return;
+    this.resolve({ bytes: this.seen.bytes, status, stream: rewind(this.stream, this.seen.bytes) });
+  }
+
+  fail(error: Error, putBack: boolean): void {
+    if (!this.cleanup()) return;
+    if (putBack) rewind(this.stream, this.seen.bytes);
+    this.reject(error);
+  }
+
+  handleEvent(): void {
+    this.fail(abortReason(this.signal), true);
+  }
+
+  // Stop listening; false when already settled (each peek settles once and puts its bytes back once).
+  cleanup(): boolean {
+    if (this.#settled) return false;
+    this.#settled = true;
+    const stream = this.stream as PeekingStream;
+    stream[kPeeking] = undefined;
+    stream.off("readable", onPeekReadable);
+    stream.off("end", onPeekEnd);
+    stream.off("error", onPeekError);
+    stream.off("close", onPeekClose);
+    this.signal.removeEventListener("abort", this);
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    return true;
+  }
+}
+
+function onPeekReadable(this: PeekingStream): void {
+  this[kPeeking]?.read();
+}
+function onPeekEnd(this: PeekingStream): void {
+  this[kPeeking]?.finish("end");
+}
+function onPeekError(this: PeekingStream, error: Error): void {
+  this[kPeeking]?.fail(toSocketError(error), false);
+}
+function onPeekClose(this: PeekingStream): void {
+  this[kPeeking]?.fail(new ConnectionClosedError("the connection closed before the prefix was read"), false);
+}
+function onPeekTimeout(peeking: Peeking): void {
+  peeking.fail(new PeekTimeoutError(peeking.timeoutMs, peeking.seen.length), true);
 }
 
 /**
