@@ -1,6 +1,7 @@
+import type { Duplex } from "node:stream";
 import { TLSSocket } from "node:tls";
 import { type Layer, layer, neverAborts, type Service } from "@tessera/core";
-import { Alpn, type Conn, conn as makeConn, PeekTimeoutError, peekConn, Sni } from "@tessera/net";
+import { Alpn, type Conn, conn as makeConn, type Peeked, peek, Sni } from "@tessera/net";
 import { AlertDescription, alertRecord, closeConnection } from "./alert.js";
 import {
   type ClientHello,
@@ -56,10 +57,13 @@ export interface TlsAcceptorOptions {
  * ```
  */
 export function tlsAcceptor(options: TlsAcceptorOptions): Layer<Conn, void> {
+  const maxBytes = options.maxClientHelloBytes ?? DEFAULT_MAX_CLIENT_HELLO;
   const settings: Settings = {
     config: options.config,
     timeout: options.handshakeTimeout ?? 10_000,
-    helloLimits: { maxBytes: options.maxClientHelloBytes ?? DEFAULT_MAX_CLIENT_HELLO },
+    helloLimits: { maxBytes },
+    // Room for a ClientHello cut into small records (5 bytes of header each); anything beyond is an attack.
+    peekMax: 2 * maxBytes + 1024,
     fingerprint: options.fingerprint ?? true,
   };
   return layer((inner: Service<Conn, void>) => ({
@@ -72,56 +76,107 @@ interface Settings {
   readonly timeout: number;
   /** Made once: the ClientHello reader runs on every chunk of every handshake. */
   readonly helloLimits: { readonly maxBytes: number };
+  readonly peekMax: number;
   readonly fingerprint: boolean;
 }
 
+// One connection runs through here: each allocation, listener, timer and await costs every handshake a share of
+// the server's CPU (bench/tls compares it with a plain node:tls server), so the steps are inline and the helpers
+// shared functions.
 async function accept(raw: Conn, inner: Service<Conn, void>, s: Settings): Promise<void> {
-  const started = Date.now();
-  const hello = await readHello(raw, s);
+  const h = new Handshake(s.helloLimits, raw.stream, s.timeout);
+  let peeked: Peeked;
+  try {
+    // Bounded by the handshake's timer (which destroys the stream) and by the peer closing; the connection's own
+    // signal is not read (on a listener's connection, reading it makes one per connection), as in http's auto
+    // server.
+    peeked = await peek(raw.stream, { until: helloComplete.bind(h), max: s.peekMax, signal: neverAborts() });
+  } catch (error) {
+    clearTimeout(h.timer);
+    throw helloFailed(raw, h.timedOut ? new TlsHandshakeTimeoutError(s.timeout) : error);
+  }
+  const read = h.read;
+  if (peeked.status !== "done" || read?.status !== "complete") {
+    clearTimeout(h.timer);
+    throw helloFailed(
+      raw,
+      peeked.status === "limit"
+        ? new ClientHelloError("too-large", "the ClientHello came in too many small records")
+        : new ClientHelloError("truncated", `the peer ended after ${peeked.bytes.length} bytes`),
+    );
+  }
+  const hello = read.hello;
+  const stream = peeked.stream;
+  h.raw = stream;
   const { extensions } = raw;
-  extensions.insert(ClientHelloKey, hello.hello);
+  extensions.insert(ClientHelloKey, hello);
   // Computed on first read: most services never look, and the hashing costs more than the parsing.
-  if (s.fingerprint) extensions.insertLazy(Fingerprints, fingerprintsOf, hello.hello);
-  if (hello.hello.serverName !== undefined) extensions.insert(Sni, hello.hello.serverName);
+  if (s.fingerprint) extensions.insertLazy(Fingerprints, fingerprintsOf, hello);
+  if (hello.serverName !== undefined) extensions.insert(Sni, hello.serverName);
 
   let config: TlsServerConfig;
   let context: ReturnType<typeof secureContextOf>;
   try {
-    config = typeof s.config === "function" ? await s.config(hello.hello, raw) : s.config;
+    config = typeof s.config === "function" ? await s.config(hello, raw) : s.config;
     context = secureContextOf(config);
   } catch (error) {
+    clearTimeout(h.timer);
     const description =
       error instanceof NoCertificateError
         ? AlertDescription.unrecognizedName
         : AlertDescription.internalError;
-    closeConnection(hello.conn.stream, alertRecord(description));
+    closeConnection(stream, alertRecord(description));
     throw error;
   }
+  // A configuration chosen asynchronously (a certificate issued on the fly, say) may have taken the whole time.
+  if (h.timedOut) throw new TlsHandshakeTimeoutError(s.timeout);
 
-  const alpn = chooseAlpn(config.alpn, hello.hello.alpn);
   const clientAuth = config.clientAuth;
   // From here the TLS socket reads the raw stream and reports its failures (the handshake's error, then the
   // inner service's stream errors); the raw stream's own error events must not crash the process.
-  hello.conn.stream.on("error", ignore);
-  const socket = new TLSSocket(hello.conn.stream, {
+  stream.on("error", ignore);
+  const socket = new TLSSocket(stream, {
     isServer: true,
     secureContext: context,
     requestCert: clientAuth !== undefined,
     rejectUnauthorized: clientAuth !== undefined && clientAuth.required !== false,
-    ...alpnOptions(config.alpn, hello.hello.alpn, alpn),
+    ...alpnOptions(config.alpn, hello.alpn),
   });
-  await handshake(socket, hello.conn, Math.max(0, s.timeout - (Date.now() - started)));
-  if (clientAuth !== undefined) checkClientCertificate(socket, clientAuth.required !== false, hello.conn);
-  const facts = sessionFacts(socket, hello.hello.serverName, clientAuth !== undefined);
+  h.next = { inner, conn: raw, clientAuth, serverName: hello.serverName };
+  // Settles once the inner service is done (see `served`).
+  await secured(socket, h);
+}
+
+// The rest of a connection, started from the TLS socket's 'secure' event itself (not a promise turn later): the
+// inner service runs in the same turn as the handshake's last flight, as a node:tls server's 'secureConnection'
+// does, so what it writes first (or its end) can leave with the session tickets rather than in writes of its own.
+async function served(socket: TLSSocket, h: Handshake, next: AfterHandshake): Promise<void> {
+  const clientAuth = next.clientAuth;
+  if (clientAuth !== undefined) checkClientCertificate(socket, clientAuth.required !== false, h.raw);
+  const extensions = next.conn.extensions;
+  const facts = sessionFacts(socket, next.serverName, clientAuth !== undefined);
   extensions.insert(TlsSessionKey, facts);
   if (facts.alpn !== undefined) extensions.insert(Alpn, facts.alpn);
   // A socket error is the inner service's to see through the stream; here it must only not crash the process.
   socket.on("error", ignore);
-  await inner.serve(makeConn(socket, extensions));
+  await next.inner.serve(makeConn(socket, extensions));
   // The inner service is done with the connection. Whoever gave us the raw connection may now end it (a
   // listener does), and ending the raw socket under TLS would cut off what TLS still has to send: the last
   // response bytes, session tickets, close_notify. So end TLS here and wait until its writes are out.
-  await finishTls(socket, s.timeout);
+  await finishTls(socket, h.timeoutMs);
+}
+
+// Close a connection whose ClientHello did not arrive whole or well-formed, and say why.
+function helloFailed(raw: Conn, error: unknown): unknown {
+  if (error instanceof ClientHelloError) {
+    // Something that is not TLS at all gets no TLS alert, nor does a peer that already left; a broken hello
+    // gets decode_error.
+    const silent = error.reason === "not-tls" || error.reason === "truncated";
+    closeConnection(raw.stream, silent ? undefined : alertRecord(AlertDescription.decodeError));
+    return error;
+  }
+  closeConnection(raw.stream);
+  return error;
 }
 
 // Waiting for TLS's last writes, with the state on the socket and shared listeners (as for the handshake below).
@@ -157,25 +212,26 @@ function onFinished(this: FinishingSocket): void {
   finished(this);
 }
 
-// The protocol was chosen from the ClientHello already: hand OpenSSL just that one (in wire form), so it selects
-// it natively. Only a client whose list shares nothing with ours needs the callback, whose undefined answer sends
-// the no_application_protocol alert (RFC 7301 3.2).
-// Keyed by protocols of the server configurations, so bounded by them.
-const alpnWire = new Map<string, Buffer>();
+// The protocol is chosen from the ClientHello (see `chooseAlpn`): hand OpenSSL just that one (in wire form), so it
+// selects it natively. Only a client whose list shares nothing with ours needs the callback, whose undefined
+// answer sends the no_application_protocol alert (RFC 7301 3.2). The option objects are made once per protocol
+// (keyed by the protocols of the server configurations, so bounded by them): node:tls copies what it keeps.
+const NO_ALPN: { ALPNProtocols?: Buffer; ALPNCallback?: () => undefined } = {};
+const REFUSE_ALPN = { ALPNCallback: refuseAlpn };
+const alpnWire = new Map<string, { ALPNProtocols: Buffer }>();
 function alpnOptions(
   server: readonly string[] | undefined,
   offered: readonly string[] | undefined,
-  chosen: string | undefined,
 ): { ALPNProtocols?: Buffer; ALPNCallback?: () => undefined } {
-  if (server === undefined || offered === undefined) return {};
-  if (chosen === undefined) return { ALPNCallback: refuseAlpn };
-  let wire = alpnWire.get(chosen);
-  if (wire === undefined) {
+  const chosen = chooseAlpn(server, offered);
+  if (chosen === undefined) return server === undefined || offered === undefined ? NO_ALPN : REFUSE_ALPN;
+  let options = alpnWire.get(chosen);
+  if (options === undefined) {
     const id = Buffer.from(chosen, "latin1");
-    wire = Buffer.concat([Buffer.from([id.length]), id]);
-    alpnWire.set(chosen, wire);
+    options = { ALPNProtocols: Buffer.concat([Buffer.from([id.length]), id]) };
+    alpnWire.set(chosen, options);
   }
-  return { ALPNProtocols: wire };
+  return options;
 }
 function refuseAlpn(): undefined {
   return undefined;
@@ -185,70 +241,58 @@ function fingerprintsOf(hello: ClientHello): TlsFingerprints {
   return { ja3: ja3(hello), ja4: ja4(hello) };
 }
 
-interface HelloRead {
-  readonly hello: ClientHello;
-  readonly conn: Conn;
-}
-
-// The peek's predicate: one shared function bound to a small per-connection state (a named closure would cost a
-// connection its own property dictionary under keepNames).
-interface HelloWait {
+// One connection's handshake, ClientHello included: its deadline (one timer for both parts), the ClientHello as the
+// peek's predicate read it, then the wait for the TLS socket's 'secure'. The state rides on the socket and the
+// listeners and the predicate are shared functions, so a connection costs no closures here.
+class Handshake {
+  read: ClientHelloRead | undefined = undefined;
+  /** The stream under TLS, destroyed when the handshake fails or times out. */
+  raw: Duplex;
+  socket: WaitingSocket | undefined = undefined;
+  timedOut = false;
+  next: AfterHandshake | undefined = undefined;
+  resolve: ((done: Promise<void>) => void) | undefined = undefined;
+  reject: ((error: Error) => void) | undefined = undefined;
   readonly limits: ClientHelloLimits;
-  read: ClientHelloRead | undefined;
+  readonly timeoutMs: number;
+  readonly timer: ReturnType<typeof setTimeout>;
+  constructor(limits: ClientHelloLimits, raw: Duplex, timeoutMs: number) {
+    this.limits = limits;
+    this.raw = raw;
+    this.timeoutMs = timeoutMs;
+    this.timer = setTimeout(onHandshakeTimeout, timeoutMs, this);
+  }
 }
-function helloComplete(this: HelloWait, bytes: Buffer): boolean {
+// What `served` needs once the handshake is done.
+interface AfterHandshake {
+  readonly inner: Service<Conn, void>;
+  readonly conn: Conn;
+  readonly clientAuth: TlsServerConfig["clientAuth"];
+  readonly serverName: string | undefined;
+}
+const kWaiting = Symbol("tessera.tls.handshake");
+type WaitingSocket = TLSSocket & { [kWaiting]?: Handshake | undefined };
+
+// The peek's predicate, bound to the connection's Handshake.
+function helloComplete(this: Handshake, bytes: Buffer): boolean {
   this.read = readClientHello(bytes, this.limits);
   return this.read.status === "complete";
 }
 
-async function readHello(raw: Conn, s: Settings): Promise<HelloRead> {
-  const wait: HelloWait = { limits: s.helloLimits, read: undefined };
-  try {
-    // Room for a ClientHello cut into small records (5 bytes of header each); anything beyond is an attack.
-    // Bounded by the timeout and by the peer closing; the connection's own signal is not read (on a listener's
-    // connection, reading it makes one per connection), as in http's auto server.
-    const peeked = await peekConn(raw, {
-      until: helloComplete.bind(wait),
-      max: 2 * s.helloLimits.maxBytes + 1024,
-      timeout: s.timeout,
-      signal: neverAborts(),
-    });
-    const read = wait.read;
-    if (peeked.status === "done" && read?.status === "complete")
-      return { hello: read.hello, conn: peeked.conn };
-    throw peeked.status === "limit"
-      ? new ClientHelloError("too-large", "the ClientHello came in too many small records")
-      : new ClientHelloError("truncated", `the peer ended after ${peeked.bytes.length} bytes`);
-  } catch (error) {
-    if (error instanceof ClientHelloError) {
-      // Something that is not TLS at all gets no TLS alert, nor does a peer that already left; a broken hello
-      // gets decode_error.
-      const silent = error.reason === "not-tls" || error.reason === "truncated";
-      closeConnection(raw.stream, silent ? undefined : alertRecord(AlertDescription.decodeError));
-      throw error;
-    }
-    closeConnection(raw.stream);
-    if (error instanceof PeekTimeoutError) throw new TlsHandshakeTimeoutError(s.timeout);
-    throw error;
-  }
+// Before the TLS socket exists (reading the ClientHello, choosing the configuration), destroying the stream ends
+// the wait: the peek fails with it, and accept reports the timeout.
+function onHandshakeTimeout(h: Handshake): void {
+  h.timedOut = true;
+  if (h.socket !== undefined) failHandshake(h.socket, new TlsHandshakeTimeoutError(h.timeoutMs));
+  else h.raw.destroy();
 }
 
-// Waiting for the server handshake: the state rides on the socket and the listeners are shared functions, so a
-// connection costs no closures here (this runs once per connection, on the hot path).
-interface Waiting {
-  readonly raw: Conn;
-  readonly timeoutMs: number;
-  readonly timer: ReturnType<typeof setTimeout>;
-  readonly resolve: () => void;
-  readonly reject: (error: Error) => void;
-}
-const kWaiting = Symbol("tessera.tls.handshake");
-type WaitingSocket = TLSSocket & { [kWaiting]?: Waiting | undefined };
-
-function handshake(socket: TLSSocket, raw: Conn, timeoutMs: number): Promise<void> {
+function secured(socket: TLSSocket, h: Handshake): Promise<void> {
   return new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(onHandshakeTimeout, timeoutMs, socket);
-    (socket as WaitingSocket)[kWaiting] = { raw, timeoutMs, timer, resolve, reject };
+    h.resolve = resolve;
+    h.reject = reject;
+    h.socket = socket;
+    (socket as WaitingSocket)[kWaiting] = h;
     socket.on("secure", onHandshakeSecure);
     socket.on("error", onHandshakeError);
     // On a half-open connection (a listener's sockets are), a peer that leaves mid-handshake is an 'end' with
@@ -258,29 +302,30 @@ function handshake(socket: TLSSocket, raw: Conn, timeoutMs: number): Promise<voi
   });
 }
 
-function settle(socket: WaitingSocket): Waiting | undefined {
-  const waiting = socket[kWaiting];
-  if (waiting === undefined) return undefined;
+function settle(socket: WaitingSocket): Handshake | undefined {
+  const h = socket[kWaiting];
+  if (h === undefined) return undefined;
   socket[kWaiting] = undefined;
-  clearTimeout(waiting.timer);
+  clearTimeout(h.timer);
   socket.off("secure", onHandshakeSecure);
   socket.off("error", onHandshakeError);
   socket.off("end", onHandshakeClose);
   socket.off("close", onHandshakeClose);
-  return waiting;
+  return h;
 }
 
 function failHandshake(socket: WaitingSocket, error: Error): void {
-  const waiting = settle(socket);
-  if (waiting === undefined) return;
+  const h = settle(socket);
+  if (h === undefined) return;
   socket.on("error", ignore);
   socket.destroy();
-  waiting.raw.stream.destroy();
-  waiting.reject(error);
+  h.raw.destroy();
+  h.reject?.(error);
 }
 
 function onHandshakeSecure(this: WaitingSocket): void {
-  settle(this)?.resolve();
+  const h = settle(this);
+  if (h?.next !== undefined) h.resolve?.(served(this, h, h.next));
 }
 function onHandshakeError(this: WaitingSocket, error: Error): void {
   failHandshake(this, toHandshakeError(error, "TLS server"));
@@ -288,15 +333,11 @@ function onHandshakeError(this: WaitingSocket, error: Error): void {
 function onHandshakeClose(this: WaitingSocket): void {
   failHandshake(this, new TlsHandshakeError("the connection closed during the TLS handshake"));
 }
-function onHandshakeTimeout(socket: WaitingSocket): void {
-  const waiting = socket[kWaiting];
-  if (waiting !== undefined) failHandshake(socket, new TlsHandshakeTimeoutError(waiting.timeoutMs));
-}
 
 // node:tls accepts any client certificate during the handshake and leaves the verdict to the server object
 // (tls.Server's 'secure' handler reads the handle's verifyError). A bare TLSSocket has no server object, so
 // the verdict is read here the same way.
-function checkClientCertificate(socket: TLSSocket, required: boolean, raw: Conn): void {
+function checkClientCertificate(socket: TLSSocket, required: boolean, raw: Duplex): void {
   const handle = (socket as unknown as { _handle?: { verifyError(): Error | null } })._handle;
   const verifyError = handle === undefined ? new Error("the TLS handle is gone") : handle.verifyError();
   if (verifyError === null) {
@@ -307,7 +348,7 @@ function checkClientCertificate(socket: TLSSocket, required: boolean, raw: Conn)
   if (!required) return;
   socket.on("error", ignore);
   socket.destroy();
-  raw.stream.destroy();
+  raw.destroy();
   throw toHandshakeError(verifyError, "TLS server (client certificate)");
 }
 

@@ -73,5 +73,6 @@ export function chooseAlpn(
   offered: readonly string[] | undefined,
 ): string | undefined {
   if (server === undefined || offered === undefined) return undefined;
-  return server.find((p) => offered.includes(p));
+  for (const protocol of server) if (offered.includes(protocol)) return protocol;
+  return undefined;
 }
