@@ -158,6 +158,8 @@ class NetListener implements Listener {
   readonly #entries = new Set<Entry>();
   readonly #stop = new AbortController();
   readonly #unix: boolean;
+  /** The local address of every connection when the listener is bound to one address (not a wildcard). */
+  readonly #fixedLocal: SocketAddress | undefined;
   readonly #base: Extensions | undefined;
   readonly #onError: (error: Error, conn: Conn | undefined) => void;
   readonly #linger: number;
@@ -181,6 +183,9 @@ class NetListener implements Listener {
       typeof bound === "string" || bound === null
         ? { family: "unix", path: typeof bound === "string" ? bound : "" }
         : inetSocketAddress(bound.address, bound.port);
+    // Bound to one address, every connection's local address is that one: no getsockname per connection.
+    const a = this.address;
+    this.#fixedLocal = a.family !== "unix" && a.host !== "0.0.0.0" && a.host !== "::" ? a : undefined;
     server.on("connection", this.#onConnection);
     server.on("drop", this.#onDrop);
     server.on("error", this.#onServerError);
@@ -212,7 +217,7 @@ class NetListener implements Listener {
       local = this.address;
     } else {
       const remoteAddress = socket.remoteAddress;
-      const localAddress = socket.localAddress;
+      const localAddress = this.#fixedLocal === undefined ? socket.localAddress : "";
       // The peer may be gone already (reset before we got here): getpeername fails and there is no one to serve.
       if (remoteAddress === undefined || localAddress === undefined) {
         socket.on("error", ignoreError);
@@ -220,7 +225,7 @@ class NetListener implements Listener {
         return;
       }
       peer = inetSocketAddress(remoteAddress, socket.remotePort ?? 0);
-      local = inetSocketAddress(localAddress, socket.localPort ?? 0);
+      local = this.#fixedLocal ?? inetSocketAddress(localAddress, socket.localPort ?? 0);
     }
     if (this.closing) {
       // Accepted in the same turn as close(): nobody will serve it.

@@ -97,6 +97,25 @@ describe("listen (TCP)", () => {
     expect(listener.accepted).toBe(1);
   });
 
+  it("on a wildcard bind, LocalAddr is the address each connection reached, not 0.0.0.0", async () => {
+    const seen: Conn[] = [];
+    const listener = await start(
+      service((c: Conn) => {
+        seen.push(c);
+        c.stream.end();
+      }),
+      {},
+      "0.0.0.0",
+    );
+    await dial(listener, "127.0.0.1");
+    await until(() => seen.length === 1);
+    expect(seen[0]!.extensions.get(LocalAddr)).toEqual({
+      family: "IPv4",
+      host: "127.0.0.1",
+      port: portOf(listener),
+    });
+  });
+
   it("puts peer and local address, a signal and the draining signal on each connection", async () => {
     const seen: Conn[] = [];
     const base = new Extensions();
