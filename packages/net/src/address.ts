@@ -169,6 +169,8 @@ function parseBracketed(inner: string, whole: string): string {
  * ```
  */
 export function parseHost(input: string): string {
+  // A dotted-quad IPv4 literal (a proxy's usual target) is already in its one canonical form.
+  if (nodeIsIPv4(input)) return input;
   if (input === "") fail("empty", input, "the input is empty");
   checkText(input, input);
   if (input.startsWith("[")) {
