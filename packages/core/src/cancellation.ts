@@ -1,4 +1,3 @@
-import { setMaxListeners } from "node:events";
 import { AbortedError, isTesseraError, TimeoutError } from "./errors.js";
 import { type Extensions, key } from "./extensions.js";
 
@@ -14,9 +13,12 @@ export interface HasExtensions {
 }
 
 const never: AbortSignal = new AbortController().signal;
-// Shared by every input without a signal of its own, so many waits listen on it at once (peeks, connects, relays);
-// it never fires, so no listener count on it means a leak, and Node's warning past ten would only be noise.
-setMaxListeners(0, never);
+// Shared by every input without a signal of its own, so many waits listen on it at once (peeks, connects, relays).
+// It never fires, so a listener on it is never called: adding and removing one does nothing. Otherwise each
+// removal would scan every other waiter's listener, and Node would warn past ten of them.
+function ignoreListener(): void {}
+Object.defineProperty(never, "addEventListener", { value: ignoreListener });
+Object.defineProperty(never, "removeEventListener", { value: ignoreListener });
 
 /** The input's newest cancellation signal, or a signal that never aborts. Never allocates. */
 export function signalOf(input: HasExtensions | Extensions): AbortSignal {
@@ -69,7 +71,7 @@ class ChildCancellation implements Cancellation {
       this.#controller.abort(parent.reason);
       return;
     }
-    if (parent !== never) parent.addEventListener("abort", this, { once: true });
+    parent.addEventListener("abort", this, { once: true });
     if (timeoutMs !== undefined) this.#timer = setTimeout(timedOut, timeoutMs, this, timeoutMs);
   }
 

@@ -1,3 +1,4 @@
+import { getEventListeners } from "node:events";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import {
   AbortedError,
@@ -169,5 +170,11 @@ describe("neverAborts", () => {
       process.off("warning", onWarning);
     }
     expect(warnings.filter((w) => w.name === "MaxListenersExceededWarning")).toEqual([]);
+  });
+
+  it("keeps no listeners: a wait that never removes its listener leaks nothing", () => {
+    neverAborts().addEventListener("abort", () => {});
+    expect(getEventListeners(neverAborts(), "abort")).toEqual([]);
+    expect(neverAborts().aborted).toBe(false);
   });
 });
