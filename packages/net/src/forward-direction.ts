@@ -1,7 +1,6 @@
-import { Socket } from "node:net";
 import type { Duplex } from "node:stream";
 import { giveBackBulkBuffer, takeBulkBuffer } from "./bulk-buffers.js";
-import { readIntoOwnBuffer } from "./own-read-buffer.js";
+import { isPlainSocket, readIntoOwnBuffer } from "./own-read-buffer.js";
 
 // Node reads a socket into a fresh buffer of this size; a chunk that fills one says more is waiting.
 const NODE_READ_SIZE = 64 * 1024;
@@ -124,11 +123,10 @@ export class ForwardDirection {
 
   /** Switch to own buffers, starting with a bulk one when reads fill Node's buffers, else the small one. */
   #readIntoOwnBuffers(bulk: boolean): void {
-    // Only a plain socket's write is done with the bytes once nothing is queued (the kernel copied them); a
-    // wrapper stream may still hold the chunk it was given.
-    if (Object.getPrototypeOf(this.dst) !== Socket.prototype) return;
+    // A wrapper stream may still hold a chunk after its write completed; only a plain socket's write is done with it.
+    if (!isPlainSocket(this.dst)) return;
     const first = bulk ? takeBulkBuffer() : Buffer.allocUnsafe(SMALL_BUFFER_SIZE);
-    // The callbacks are made here, not per Pump: only directions that moved some data need them.
+    // The callbacks are made here, not per direction: only directions that moved some data need them.
     const afterWrite = (): void => this.#afterWrite();
     const onRead = (n: number, buffer: Buffer): boolean => this.#onOwnRead(n, buffer, afterWrite);
     if (!readIntoOwnBuffer(this.src, first, onRead, () => this.#next!)) {

@@ -29,6 +29,14 @@ function findSymbols(socket: Socket): OwnReadSymbols | null {
   return buffer && callback && generator ? { buffer, callback, generator } : null;
 }
 
+/**
+ * A plain TCP or Unix socket made by node:net (not a TLS socket, not a wrapper stream): one whose write is done
+ * with the bytes once nothing is left queued, because the kernel copied them.
+ */
+export function isPlainSocket(stream: Duplex): stream is Socket {
+  return Object.getPrototypeOf(stream) === Socket.prototype;
+}
+
 interface SocketHandle {
   useUserBuffer?: (buffer: Uint8Array) => void;
 }
@@ -49,8 +57,8 @@ export function readIntoOwnBuffer(
   reader: OwnBufferReader,
   next?: () => Buffer,
 ): boolean {
-  if (Object.getPrototypeOf(stream) !== Socket.prototype) return false;
-  const socket = stream as Socket;
+  if (!isPlainSocket(stream)) return false;
+  const socket = stream;
   const handle = (socket as unknown as { _handle?: SocketHandle | null })._handle;
   if (handle == null || typeof handle.useUserBuffer !== "function" || socket.destroyed) return false;
   if (symbols === undefined) symbols = findSymbols(socket);
