@@ -13,18 +13,21 @@ export function alertRecord(description: number): Buffer {
   return Buffer.from([21, 3, 1, 0, 2, 2, description]);
 }
 
+// A peer that does not read its alert gets this long before the connection goes anyway.
+const ALERT_GRACE_MS = 1000;
+
 /**
  * Close a connection that will never carry TLS: send `alert` first when given, then end; destroy once the bytes
- * are out, or after `graceMs` if the peer does not read them. The stream is always destroyed in the end.
+ * are out, or after a second if the peer does not read them. The stream is always destroyed in the end.
  */
-export function closeConnection(stream: Duplex, alert?: Buffer, graceMs = 1000): void {
+export function closeConnection(stream: Duplex, alert?: Buffer): void {
   if (stream.destroyed) return;
   stream.on("error", ignore);
   if (alert === undefined || !stream.writable) {
     stream.destroy();
     return;
   }
-  const timer = setTimeout(() => stream.destroy(), graceMs);
+  const timer = setTimeout(() => stream.destroy(), ALERT_GRACE_MS);
   timer.unref?.();
   stream.end(alert, () => {
     clearTimeout(timer);
