@@ -195,8 +195,7 @@ describe("RFC 9113 5.1 stream states: half-closed (local)", () => {
     // DATA still in flight after that reset is ignored, not answered with another reset.
     const before = client.frames.length;
     send(client, dataFrame(1, "late", true));
-    await expectAlive(client);
-    expect(client.frames.slice(before).filter((f) => f.type === FrameType.RST_STREAM)).toEqual([]);
+    await expectAlive(client, false, before);
   });
 });
 
@@ -270,8 +269,7 @@ describe("RFC 9113 5.1 stream states: closed", () => {
     await expectStreamError(client, 1, ErrorCode.PROTOCOL_ERROR);
     const before = client.frames.length;
     send(client, dataFrame(1, "in flight"), windowUpdateFrame(1, 5), dataFrame(1, "end", true));
-    await expectAlive(client);
-    expect(client.frames.slice(before).filter((f) => f.type === FrameType.RST_STREAM)).toEqual([]);
+    await expectAlive(client, false, before);
   });
 });
 
