@@ -368,6 +368,16 @@ describe("PROXY v2", () => {
       bad[at]! ^= 0x01;
       expect(reasonOf(bad)).toBe("v2-crc32c");
     }
+    // A CRC32C TLV that is not the last one: the bytes after it are covered too.
+    const crcAt = header.length - 4;
+    const longer = Buffer.concat([header, Buffer.from([0x04, 0x00, 0x01, 0x7a])]);
+    longer.writeUInt16BE(longer.length - 16, 14);
+    longer.fill(0, crcAt, crcAt + 4);
+    longer.writeUInt32BE(crc32c(longer), crcAt);
+    const middle = parseEveryPrefix(longer);
+    expect(middle.status === "complete" && middle.header.crc32c).toBe(longer.readUInt32BE(crcAt));
+    longer[longer.length - 1]! ^= 0x01;
+    expect(reasonOf(longer)).toBe("v2-crc32c");
   });
 
   it.each([

@@ -22,6 +22,8 @@ const UNIX_PATH = 108;
 const ADDRESS_LENGTH = [0, 12, 36, 2 * UNIX_PATH] as const;
 /** The family/transport bytes the spec defines; every other value must be rejected. */
 const FAMILIES = new Set([0x00, 0x11, 0x12, 0x21, 0x22, 0x31, 0x32]);
+/** The 4 zero bytes that stand for the CRC32C value while it is computed. */
+const ZERO_CHECKSUM = Buffer.alloc(4);
 
 /**
  * The v2 header at the start of `bytes` (which start with the full signature), or undefined when more bytes are
@@ -71,9 +73,9 @@ export function parseV2(
   const decoded = decodeTlvs(header, PROXY_V2_FIXED_LENGTH + addressLength, length);
   const { crc32c: checksum, tlvs, ...fields } = decoded;
   if (checksum !== undefined) {
-    const zeroed = Buffer.from(header);
-    zeroed.fill(0, checksum.offset, checksum.offset + 4);
-    const actual = crc32c(zeroed);
+    // The checksum covers the header with its own value zeroed: feed the pieces around it, no copy.
+    const before = crc32c(header.subarray(0, checksum.offset));
+    const actual = crc32c(header.subarray(checksum.offset + 4), crc32c(ZERO_CHECKSUM, before));
     if (actual !== checksum.value) {
       throw new ProxyHeaderError(
         "v2-crc32c",
