@@ -215,9 +215,11 @@ function onFinished(this: FinishingSocket): void {
 // The protocol is chosen from the ClientHello (see `chooseAlpn`): hand OpenSSL just that one (in wire form), so it
 // selects it natively. Only a client whose list shares nothing with ours needs the callback, whose undefined
 // answer sends the no_application_protocol alert (RFC 7301 3.2). The option objects are made once per protocol
-// (keyed by the protocols of the server configurations, so bounded by them): node:tls copies what it keeps.
+// (node:tls copies what it keeps). The cache is capped: a configuration function may build its ALPN list from
+// the client's offer (a MITM mirroring it, say), and then the protocols are the peers' to choose.
 const NO_ALPN: { ALPNProtocols?: Buffer; ALPNCallback?: () => undefined } = {};
 const REFUSE_ALPN = { ALPNCallback: refuseAlpn };
+const MAX_CACHED_ALPN = 64;
 const alpnWire = new Map<string, { ALPNProtocols: Buffer }>();
 function alpnOptions(
   server: readonly string[] | undefined,
@@ -229,7 +231,7 @@ function alpnOptions(
   if (options === undefined) {
     const id = Buffer.from(chosen, "latin1");
     options = { ALPNProtocols: Buffer.concat([Buffer.from([id.length]), id]) };
-    alpnWire.set(chosen, options);
+    if (alpnWire.size < MAX_CACHED_ALPN) alpnWire.set(chosen, options);
   }
   return options;
 }
