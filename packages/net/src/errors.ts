@@ -104,6 +104,20 @@ export class ConnectTimeoutError extends ConnectError {
   }
 }
 
+/** The connector's timeout: `connecting to HOST:PORT timed out after N ms`, with what failed meanwhile as cause. */
+export function connectTimeout(
+  host: string,
+  port: number,
+  timeoutMs: number,
+  cause?: unknown,
+): ConnectTimeoutError {
+  return new ConnectTimeoutError(`connecting to ${host}:${port} timed out after ${timeoutMs} ms`, timeoutMs, {
+    host,
+    port,
+    ...(cause === undefined ? {} : { cause }),
+  });
+}
+
 /** The name did not resolve (`ENOTFOUND`, `EAI_AGAIN`, ...), or resolved to no usable address. */
 export class DnsError extends ConnectError {
   static override readonly code: string = "ERR_NET_DNS";

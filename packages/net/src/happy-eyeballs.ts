@@ -1,12 +1,7 @@
 import type { Socket } from "node:net";
 import { abortReason, neverAborts } from "@tessera/core";
 import { formatHost } from "./address.js";
-import {
-  type ConnectAttemptFailure,
-  ConnectTimeoutError,
-  toConnectError,
-  UnreachableError,
-} from "./errors.js";
+import { type ConnectAttemptFailure, connectTimeout, toConnectError, UnreachableError } from "./errors.js";
 import { ignoreError } from "./lifetime.js";
 
 /** One resolved address, as `dns.lookup(name, { all: true })` gives them. */
@@ -218,15 +213,8 @@ class Race {
     this.#settle();
     this.#destroyPending();
     const { host, port, timeout, timeoutMs = timeout } = this.#options;
-    const where = `${host ?? this.#addresses[0]?.address}:${port}`;
-    const cause = this.#failures[0]?.error;
-    this.#reject(
-      new ConnectTimeoutError(`connecting to ${where} timed out after ${timeoutMs} ms`, timeoutMs, {
-        host,
-        port,
-        ...(cause === undefined ? {} : { cause }),
-      }),
-    );
+    const where = host ?? this.#addresses[0]?.address ?? "";
+    this.#reject(connectTimeout(where, port, timeoutMs ?? 0, this.#failures[0]?.error));
   }
 
   #failure(address: LookupAddress, error: unknown): void {

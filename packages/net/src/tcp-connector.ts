@@ -2,7 +2,6 @@ import { promises as dns } from "node:dns";
 import { connect as netConnect, type Socket } from "node:net";
 import {
   abortReason,
-  childCancellation,
   errorCode,
   isTesseraError,
   raceAbort,
@@ -15,7 +14,7 @@ import {
 import { inetSocketAddress, ipFamily, parseHost, parsePort } from "./address.js";
 import { type Conn, conn } from "./conn.js";
 import type { ConnectRequest } from "./connect-request.js";
-import { ConnectTimeoutError, DnsError, UnreachableError } from "./errors.js";
+import { connectTimeout, DnsError, UnreachableError } from "./errors.js";
 import { happyEyeballs, interleaveAddresses, type LookupAddress } from "./happy-eyeballs.js";
 import { ConnectTarget, LocalAddr, PeerAddr } from "./keys.js";
 import { connectionSignal, ignoreError } from "./lifetime.js";
@@ -153,7 +152,8 @@ async function resolveWithin(
   parent: AbortSignal,
   timeout: number,
 ): Promise<readonly LookupAddress[]> {
-  const cancellation = Number.isFinite(timeout) ? withTimeout(parent, timeout) : childCancellation(parent);
+  if (!Number.isFinite(timeout)) return raceAbort(resolve(lookup, host, port), parent);
+  const cancellation = withTimeout(parent, timeout);
   try {
     return await raceAbort(resolve(lookup, host, port), cancellation.signal);
   } catch (error) {
@@ -163,11 +163,7 @@ async function resolveWithin(
       !parent.aborted &&
       cancellation.signal.reason instanceof TimeoutError
     ) {
-      throw new ConnectTimeoutError(`connecting to ${host}:${port} timed out after ${timeout} ms`, timeout, {
-        host,
-        port,
-        cause: error,
-      });
+      throw connectTimeout(host, port, timeout, error);
     }
     throw error;
   } finally {
