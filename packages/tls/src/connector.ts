@@ -1,5 +1,4 @@
 import { createHash, X509Certificate } from "node:crypto";
-import { isIP } from "node:net";
 import {
   connect,
   createSecureContext,
@@ -9,7 +8,15 @@ import {
   type TLSSocket,
 } from "node:tls";
 import { type Layer, layer, neverAborts, type Service, signalOf } from "@tessera/core";
-import { Alpn, type Conn, type ConnectRequest, formatAuthority, conn as makeConn, Sni } from "@tessera/net";
+import {
+  Alpn,
+  type Conn,
+  type ConnectRequest,
+  formatAuthority,
+  ipFamily,
+  conn as makeConn,
+  Sni,
+} from "@tessera/net";
 import {
   CertificateVerificationError,
   TlsConfigError,
@@ -130,7 +137,7 @@ function parsePins(pins: readonly string[] | undefined): ReadonlySet<string> | u
 function handshake(raw: Conn, request: ConnectRequest, s: Settings): Promise<Conn> {
   const { host, port } = request.authority;
   const where = `TLS to ${formatAuthority(request.authority)}`;
-  const literal = isIP(host) !== 0;
+  const literal = ipFamily(host) !== 0;
   // A fully qualified name's trailing dot is not part of the SNI (RFC 6066 3).
   const name = host.endsWith(".") ? host.slice(0, -1) : host;
   const serverName =
