@@ -117,7 +117,7 @@ async function accept(raw: Conn, inner: Service<Conn, void>, s: Settings): Promi
   let config: TlsServerConfig;
   let context: ReturnType<typeof secureContextOf>;
   try {
-    config = typeof s.config === "function" ? await s.config(hello, raw) : s.config;
+    config = typeof s.config === "function" ? await chosenInTime(s.config(hello, raw), h) : s.config;
     context = secureContextOf(config);
   } catch (error) {
     clearTimeout(h.timer);
@@ -281,12 +281,28 @@ function helloComplete(this: Handshake, bytes: Buffer): boolean {
   return this.read.status === "complete";
 }
 
-// Before the TLS socket exists (reading the ClientHello, choosing the configuration), destroying the stream ends
-// the wait: the peek fails with it, and accept reports the timeout.
+// Before the TLS socket exists, destroying the stream ends the wait for the ClientHello (the peek fails with it,
+// and accept reports the timeout); a configuration function still working is given up on through `reject`.
 function onHandshakeTimeout(h: Handshake): void {
   h.timedOut = true;
   if (h.socket !== undefined) failHandshake(h.socket, new TlsHandshakeTimeoutError(h.timeoutMs));
-  else h.raw.destroy();
+  else {
+    h.raw.destroy();
+    h.reject?.(new TlsHandshakeTimeoutError(h.timeoutMs));
+  }
+}
+
+// The configuration a function chose, or the handshake's timeout if that comes first: a function that never
+// answers (a stuck certificate lookup) must not keep the connection's promise pending forever.
+function chosenInTime(
+  chosen: TlsServerConfig | Promise<TlsServerConfig>,
+  h: Handshake,
+): TlsServerConfig | Promise<TlsServerConfig> {
+  if (!(chosen instanceof Promise)) return chosen;
+  return new Promise<TlsServerConfig>((resolve, reject) => {
+    h.reject = reject;
+    chosen.then(resolve, reject);
+  });
 }
 
 function secured(socket: TLSSocket, h: Handshake): Promise<void> {

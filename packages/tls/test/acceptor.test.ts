@@ -293,6 +293,25 @@ describe("tlsAcceptor", () => {
       stalled.destroy();
     });
 
+    it("times out a configuration function that never answers, and closes the connection", async () => {
+      const { client, served } = serveInMemory(
+        tlsAcceptor({ config: () => new Promise(() => {}), handshakeTimeout: 150 }).layer(echo),
+      );
+      const closed = readAll(client);
+      const stalled = tlsClient(client, { servername: "localhost", ca: site.cert });
+      stalled.catch(() => {});
+      const error = await Promise.race([
+        served.then(
+          () => "served",
+          (e: unknown) => e,
+        ),
+        new Promise((r) => setTimeout(r, 2000, "still waiting")),
+      ]);
+      expect(error).toBeInstanceOf(TlsHandshakeTimeoutError);
+      await closed;
+      await expect(stalled).rejects.toThrow();
+    });
+
     it("times out a handshake that stalls after the hello", async () => {
       const { client, served } = serveInMemory(
         tlsAcceptor({ config: site, handshakeTimeout: 200 }).layer(echo),
