@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 /** A tiny, strict argument parser: `--name value`, `--name=value`, boolean flags, repeatable options. */
 
 export interface OptionSpec {
@@ -61,4 +62,13 @@ export function intOption(value: string | undefined, name: string, fallback: num
   const n = Number(value);
   if (n < min || !Number.isSafeInteger(n)) throw new UsageError(`--${name} must be at least ${min}`);
   return n;
+}
+
+/** The contents of the file an option names (`--name FILE`); a file that cannot be read is a usage error. */
+export function fileOption(path: string, name: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (error) {
+    throw new UsageError(`--${name}: cannot read ${path}: ${(error as Error).message}`);
+  }
 }

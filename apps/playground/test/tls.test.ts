@@ -210,5 +210,16 @@ describe.runIf(hasCurl)("tessera proxy --mitm", () => {
   it("refuses --mitm without a CA, and MITM options without --mitm", async () => {
     await expect(main(["proxy", "--mitm"], testIo().io)).rejects.toMatchObject({ code: "ERR_USAGE" });
     await expect(main(["proxy", "--ca-cert", "x"], testIo().io)).rejects.toMatchObject({ code: "ERR_USAGE" });
+    // A file an option names that cannot be read is a usage error naming the option.
+    const missing = join(dir, "missing.pem");
+    await expect(
+      main(["proxy", "--mitm", "--ca-cert", missing, "--ca-key", missing], testIo().io),
+    ).rejects.toMatchObject({
+      code: "ERR_USAGE",
+      message: expect.stringContaining("--ca-cert: cannot read"),
+    });
+    await expect(
+      main(["echo", "--tls", "--cert", missing, "--key", missing], testIo().io),
+    ).rejects.toMatchObject({ code: "ERR_USAGE", message: expect.stringContaining("--cert: cannot read") });
   });
 });

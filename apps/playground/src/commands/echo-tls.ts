@@ -1,4 +1,3 @@
-import { readFileSync } from "node:fs";
 import type { Service } from "@tessera/core";
 import type { Request } from "@tessera/http";
 import { Alpn, type Conn, Sni } from "@tessera/net";
@@ -9,7 +8,7 @@ import {
   TlsSessionKey,
   tlsAcceptor,
 } from "@tessera/tls";
-import { type OptionSpec, type Parsed, UsageError } from "../args.js";
+import { fileOption, type OptionSpec, type Parsed, UsageError } from "../args.js";
 
 // The TLS part of `tessera echo`: options, the acceptor in front of the HTTP server, and the TLS facts in the
 // JSON document. Kept apart from echo.ts so the HTTP echo stays readable on its own.
@@ -57,11 +56,7 @@ function certificateOf(args: Parsed<typeof echoTlsOptionSpec>): TlsServerConfig 
   if ((args.cert === undefined) !== (args.key === undefined))
     throw new UsageError("--cert and --key go together");
   if (args.cert === undefined || args.key === undefined) return selfSignedCertificate();
-  try {
-    return { cert: readFileSync(args.cert), key: readFileSync(args.key) };
-  } catch (error) {
-    throw new UsageError(`cannot read the certificate or key: ${(error as Error).message}`);
-  }
+  return { cert: fileOption(args.cert, "cert"), key: fileOption(args.key, "key") };
 }
 
 /** `server` behind TLS when --tls is given (h2 preferred by ALPN), else `server` itself. */

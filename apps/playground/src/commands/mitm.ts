@@ -1,4 +1,3 @@
-import { readFileSync } from "node:fs";
 import { isIP } from "node:net";
 import { errorCode, type Service, service } from "@tessera/core";
 import { autoServer, type HttpClient, httpClient, Request, Response } from "@tessera/http";
@@ -23,7 +22,7 @@ import {
 } from "@tessera/net";
 import { type CertificateIssuer, certificateIssuer, tlsAcceptor, tlsConnector } from "@tessera/tls";
 import type { Logger } from "pino";
-import { type OptionSpec, type Parsed, UsageError } from "../args.js";
+import { fileOption, type OptionSpec, type Parsed, UsageError } from "../args.js";
 
 // The MITM part of `tessera proxy`: CONNECT tunnels are terminated here with a certificate issued on the fly by
 // the user's CA, and each request inside is relayed to the origin over a TLS connection of our own, HTTP/1.1 or
@@ -64,14 +63,6 @@ function bypassMatcher(patterns: readonly string[]): (host: string) => boolean {
   };
 }
 
-function readPem(path: string, what: string): Buffer {
-  try {
-    return readFileSync(path);
-  } catch (error) {
-    throw new UsageError(`cannot read ${what}: ${(error as Error).message}`);
-  }
-}
-
 /** What the MITM needs, built once per proxy. */
 export interface Mitm {
   readonly issuer: CertificateIssuer;
@@ -98,8 +89,8 @@ export function mitmFromArgs(args: Parsed<typeof mitmOptionSpec>, logger: Logger
   try {
     issuer = certificateIssuer({
       ca: {
-        cert: readPem(args["ca-cert"], "--ca-cert").toString(),
-        key: readPem(args["ca-key"], "--ca-key").toString(),
+        cert: fileOption(args["ca-cert"], "ca-cert").toString(),
+        key: fileOption(args["ca-key"], "ca-key").toString(),
       },
     });
   } catch (error) {
@@ -107,7 +98,7 @@ export function mitmFromArgs(args: Parsed<typeof mitmOptionSpec>, logger: Logger
     throw new UsageError(`--ca-cert/--ca-key: ${(error as Error).message}`);
   }
   const upstreamCa =
-    args["upstream-ca"] === undefined ? undefined : readPem(args["upstream-ca"], "--upstream-ca");
+    args["upstream-ca"] === undefined ? undefined : fileOption(args["upstream-ca"], "upstream-ca");
   const client = httpClient({
     http1: clientConnection,
     http2: http2Connection,
