@@ -1,6 +1,6 @@
 import { stack } from "@tessera/core";
-import { connectRequest, tcpConnector } from "@tessera/net";
-import { Reply, type Socks5ReplyError, socks5Connect } from "@tessera/socks5";
+import { connectRequest, listen, tcpConnector } from "@tessera/net";
+import { Reply, type Socks5ReplyError, socks5Connect, socks5Server } from "@tessera/socks5";
 import { afterEach, describe, expect, it } from "vitest";
 import { curl } from "../../../test-support/curl.js";
 import { peer } from "../../../test-support/peers.js";
@@ -95,6 +95,37 @@ describe("tessera socks5", () => {
     await expect(main(["http", "http://a/", "--proxy", "socks4://127.0.0.1:1"], testIo().io)).rejects.toThrow(
       /only http:\/\/, socks5/,
     );
+  });
+  it("tessera http --proxy socks5:// resolves the name here (the proxy gets an IP address); socks5h:// sends the name", async () => {
+    const echo = await startServer(["echo", "--listen", "127.0.0.1:0"]);
+    const asked: string[] = [];
+    const recording = socks5Server({
+      policy: {
+        serve: async ({ target }) => {
+          asked.push(target.host);
+          return true;
+        },
+      },
+    });
+    const socks = await listen({ host: "127.0.0.1", port: 0 }, recording);
+    try {
+      for (const scheme of ["socks5h", "socks5"]) {
+        const t = testIo();
+        await main(
+          [
+            "http",
+            `http://localhost:${echo.port}/`,
+            "--proxy",
+            `${scheme}://127.0.0.1:${socks.address.port}`,
+          ],
+          t.io,
+        );
+        expect(t.out[0]).toMatch(/^HTTP\/1.1 200/);
+      }
+    } finally {
+      await socks.close();
+    }
+    expect(asked).toEqual(["localhost", expect.stringMatching(/^(127\.0\.0\.1|::1)$/)]);
   });
 });
 
