@@ -8,6 +8,7 @@ import { server as http1Server } from "@tessera/http1";
 import { server as http2Server } from "@tessera/http2";
 import { Alpn, type Conn, connectRequest, type Listener, listen, Sni, tcpConnector } from "@tessera/net";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
+import { curl } from "../../../test-support/curl.js";
 import { peer } from "../../../test-support/peers.js";
 import {
   CertificateVerificationError,
@@ -131,29 +132,9 @@ describe.runIf(peer("curl"))("curl against tlsAcceptor + the auto HTTP server", 
     const port = await serveTls(https);
     const url = `https://localhost:${port}/`;
     const resolve = `localhost:${port}:127.0.0.1`;
-    const h2 = await run("curl", [
-      "-sS",
-      "--max-time",
-      "10",
-      "--http2",
-      "--cacert",
-      caFile,
-      "--resolve",
-      resolve,
-      url,
-    ]);
+    const h2 = await curl("--http2", "--cacert", caFile, "--resolve", resolve, url);
     expect(h2.stdout).toMatch(/^HTTP\/2 localhost 771,/);
-    const h1 = await run("curl", [
-      "-sS",
-      "--max-time",
-      "10",
-      "--http1.1",
-      "--cacert",
-      caFile,
-      "--resolve",
-      resolve,
-      url,
-    ]);
+    const h1 = await curl("--http1.1", "--cacert", caFile, "--resolve", resolve, url);
     expect(h1.stdout).toMatch(/^HTTP\/1\.1 localhost 771,/);
   });
 });
@@ -258,16 +239,14 @@ describe.runIf(peer("tshark"))("JA3 matches tshark's", () => {
     await startPeer("tshark", ["-i", "lo", "-f", `tcp port ${port}`, "-w", capture], /Capturing on/);
     // "Capturing on" comes from tshark just before its capture child has the filter in place.
     await new Promise((r) => setTimeout(r, 1000));
-    await run("curl", [
-      "-sS",
-      "--max-time",
-      "10",
+    const fetched = await curl(
       "--cacert",
       caFile,
       "--resolve",
       `localhost:${port}:127.0.0.1`,
       `https://localhost:${port}/`,
-    ]);
+    );
+    expect(fetched.code, fetched.stderr).toBe(0);
     // Let tshark write the packets out before stopping it (SIGINT makes it flush and exit).
     await new Promise((r) => setTimeout(r, 500));
     await stopPeers("SIGINT");
