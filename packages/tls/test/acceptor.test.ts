@@ -261,8 +261,8 @@ describe("tlsAcceptor", () => {
       const closed = readAll(client);
       client.write(Buffer.from([22, 3, 1, 0, 200, 1]));
       await expect(served).rejects.toBeInstanceOf(TlsHandshakeTimeoutError);
-      await closed;
-      expect(client.destroyed || client.readableEnded).toBe(true);
+      // Resolves only once the server ends or closes the connection; a half-sent hello gets no alert.
+      expect((await closed).length).toBe(0);
     });
 
     it("fails at once, not at the timeout, when the peer half-closes mid-handshake", async () => {
