@@ -347,3 +347,26 @@ export function dataOf(client: RawClient, streamId: number): Got[] {
 export function nextData(client: RawClient, streamId: number, from = 0): Promise<Got> {
   return client.waitFor((f) => f.type === FrameType.DATA && f.streamId === streamId, WAIT, from);
 }
+
+/**
+ * Opens `id` on /bytes/100 (END_STREAM unless `open`) and waits for its first DATA. On a connection made with
+ * `connect([[SettingId.INITIAL_WINDOW_SIZE, 10]])` the stream's window then holds the server back with octets
+ * still to send: a stream that would go on as soon as the client gave it room.
+ */
+export async function starvedStream(client: RawClient, id: number, open = false): Promise<void> {
+  const flags = open ? FrameFlag.END_HEADERS : FrameFlag.END_HEADERS | FrameFlag.END_STREAM;
+  send(client, headersFrame(id, getFields("/bytes/100"), flags));
+  await nextData(client, id);
+}
+
+/**
+ * The server sends nothing more on `id` even with room to: every stream's window and the connection's are
+ * raised, and by the answer to a PING after that no frame on `id` (and no reset, no GOAWAY) has come.
+ */
+export async function expectSilent(client: RawClient, id: number): Promise<void> {
+  await expectAlive(client, false);
+  const at = client.frames.length;
+  send(client, settingsFrame([[SettingId.INITIAL_WINDOW_SIZE, 1000]]), windowUpdateFrame(0, 1000));
+  await expectAlive(client, false);
+  expect(client.frames.slice(at).filter((f) => f.streamId === id)).toEqual([]);
+}
