@@ -82,9 +82,8 @@ function subjectAltName(names: readonly string[]): Buffer {
   );
 }
 
-// The key identifier of RFC 5280 4.2.1.2 method 1: SHA-1 of the subjectPublicKey bits.
-function keyIdentifier(publicKey: KeyObject): Buffer {
-  const spki = publicKey.export({ type: "spki", format: "der" });
+// The key identifier of RFC 5280 4.2.1.2 method 1: SHA-1 of the subjectPublicKey bits of `spki` (DER).
+function keyIdentifier(spki: Buffer): Buffer {
   const top = readElement(spki, 0);
   const bits = children(spki, top)[1]!;
   return createHash("sha1")
@@ -117,6 +116,8 @@ function build(b: Build): string {
   const serial = randomBytes(16);
   serial[0]! &= 0x7f;
   const algorithm = signatureAlgorithm(b.signingKey);
+  // Exported once: the tbsCertificate carries it and the subject key identifier hashes its key bits.
+  const spki = b.publicKey.export({ type: "spki", format: "der" });
   const extensions: Buffer[] = [
     extension(OID.basicConstraints, true, sequence(...(b.ca ? [boolean(true)] : []))),
     // digitalSignature (+ keyCertSign, cRLSign for a CA)
@@ -125,7 +126,7 @@ function build(b: Build): string {
       true,
       b.ca ? Buffer.from([0x03, 0x02, 0x01, 0x86]) : Buffer.from([0x03, 0x02, 0x07, 0x80]),
     ),
-    extension(OID.subjectKeyId, false, octetString(keyIdentifier(b.publicKey))),
+    extension(OID.subjectKeyId, false, octetString(keyIdentifier(spki))),
   ];
   if (b.authorityKeyId !== undefined) {
     extensions.push(extension(OID.authorityKeyId, false, sequence(implicitPrimitive(0, b.authorityKeyId))));
@@ -141,7 +142,7 @@ function build(b: Build): string {
     b.issuer,
     sequence(time(notBefore), time(notAfter)),
     b.subject,
-    b.publicKey.export({ type: "spki", format: "der" }),
+    spki,
     explicit(3, sequence(...extensions)),
   );
   const signature = sign(algorithm.hash, tbs, b.signingKey);
