@@ -6,6 +6,7 @@ import {
   ConnectTarget,
   connectRequest,
   Draining,
+  LocalAddr,
   memoryConnPair,
   tcpConnector,
 } from "@tessera/net";
@@ -46,7 +47,17 @@ describe("client connector", () => {
   it("CONNECT through our server (socks5h): the tunnel carries data; extensions say where it went", async () => {
     const echo = await startEcho();
     const seen: Conn[] = [];
-    const server = socks5Server();
+    const upstreams: Conn[] = [];
+    const direct = tcpConnector();
+    const server = socks5Server({
+      connector: {
+        serve: async (request) => {
+          const upstream = await direct.serve(request);
+          upstreams.push(upstream);
+          return upstream;
+        },
+      },
+    });
     const { port } = await startSocks({}, recording(seen, server));
     const connector = stack(socks5Connect({ proxy: `127.0.0.1:${port}` })).into(tcpConnector());
     const tunnel = await connector.serve(connectRequest(`localhost:${echo}`));
@@ -55,7 +66,10 @@ describe("client connector", () => {
     expect(tunnel.extensions.get(ConnectTarget)).toEqual({ host: "localhost", port: echo });
     const info = tunnel.extensions.get(Socks5Proxy)!;
     expect(info.proxy).toEqual({ host: "127.0.0.1", port });
-    expect(info.bound.port).toBeGreaterThan(0);
+    // BND is the address the server connected to the target from.
+    const local = upstreams[0]!.extensions.get(LocalAddr);
+    if (local === undefined || local.family === "unix") throw new Error("the upstream has no IP LocalAddr");
+    expect(info.bound).toEqual({ type: "ipv4", host: local.host, port: local.port });
     // socks5h: the server was given the name, not an address.
     expect(seen[0]!.extensions.get(Socks5Request)).toEqual({
       command: "connect",
