@@ -1,4 +1,4 @@
-import { type Authority, ipFamily, ipv4Bytes, ipv6Bytes } from "@tessera/net";
+import { type Authority, type InetSocketAddress, ipFamily, ipv4Bytes, ipv6Bytes } from "@tessera/net";
 import { AddressType } from "./constants.js";
 
 /**
@@ -21,6 +21,14 @@ export function socks5Address(authority: Authority): Socks5Address {
   const family = ipFamily(authority.host);
   const type = family === 4 ? "ipv4" : family === 6 ? "ipv6" : "domain";
   return { type, host: authority.host, port: authority.port };
+}
+
+/**
+ * The SOCKS5 address of a socket address (a reply's BND, a relayed datagram's sender): its family already says
+ * IPv4 or IPv6, so the host is not classified again as {@link socks5Address} would.
+ */
+export function inetSocks5Address(address: InetSocketAddress): Socks5Address {
+  return { type: address.family === "IPv4" ? "ipv4" : "ipv6", host: address.host, port: address.port };
 }
 
 /** Whether `host` is `0.0.0.0` or `::`: "any address" in a BIND or UDP ASSOCIATE request, or in a reply. */

@@ -41,16 +41,18 @@ export async function serveBind({ client, target, settings }: CommandContext): P
   try {
     const address = server.address();
     if (address === null || typeof address === "string") throw new Error("the BIND listener has no address");
-    client.stream.write(successReply(address.address, address.port));
+    client.stream.write(successReply(inetSocketAddress(address.address, address.port)));
     incoming = await acceptOne(server, target.host, settings.bindTimeout, waiting.signal);
   } finally {
     waiting.cancel(); // stops the watch: what the client sent is back in front of its stream for the relay
     waiting.dispose();
     server.close();
   }
-  client.stream.write(successReply(incoming.remoteAddress, incoming.remotePort));
+  // A socket that closed already has no remote address: the reply says 0.0.0.0:0, the forward ends at once.
+  const peerAddr = inetSocketAddress(incoming.remoteAddress ?? "", incoming.remotePort ?? 0);
+  client.stream.write(successReply(incoming.remoteAddress === undefined ? undefined : peerAddr));
   const extensions = new Extensions()
-    .insert(PeerAddr, inetSocketAddress(incoming.remoteAddress ?? "", incoming.remotePort ?? 0))
+    .insert(PeerAddr, peerAddr)
     .insert(LocalAddr, inetSocketAddress(incoming.localAddress ?? "", incoming.localPort ?? 0))
     .insert(SignalKey, connectionSignal(incoming));
   const peer: Conn = makeConn(incoming, extensions);

@@ -1,6 +1,6 @@
 import type { Service } from "@tessera/core";
-import { type Authority, type Conn, type ConnectRequest, inetSocketAddress, type Lookup } from "@tessera/net";
-import { socks5Address, UNSPECIFIED } from "./address.js";
+import type { Authority, Conn, ConnectRequest, Lookup, SocketAddress } from "@tessera/net";
+import { inetSocks5Address, UNSPECIFIED } from "./address.js";
 import type { Socks5Authenticator } from "./authenticator.js";
 import { type CommandName, Reply } from "./constants.js";
 import type { Socks5Policy } from "./policy.js";
@@ -49,9 +49,10 @@ export function isAnswered(error: unknown): boolean {
   );
 }
 
-/** A success reply carrying `address` (a socket address as BND.ADDR/BND.PORT). */
-export function successReply(host: string | undefined, port: number | undefined): Buffer {
-  if (host === undefined || port === undefined) return encodeMessage(Reply.Succeeded, UNSPECIFIED);
-  const inet = inetSocketAddress(host, port);
-  return encodeMessage(Reply.Succeeded, socks5Address(inet));
+/**
+ * A success reply carrying `address` as BND.ADDR/BND.PORT; `0.0.0.0:0` when there is none (or a Unix path).
+ */
+export function successReply(address: SocketAddress | undefined): Buffer {
+  if (address === undefined || address.family === "unix") return encodeMessage(Reply.Succeeded, UNSPECIFIED);
+  return encodeMessage(Reply.Succeeded, inetSocks5Address(address));
 }

@@ -149,12 +149,7 @@ async function serveConnection(conn: Conn, settings: ServerSettings): Promise<vo
 
 async function serveConnect({ client, target, settings }: CommandContext): Promise<void> {
   const upstream = await settings.connector.serve(connectRequest(target, client.extensions.fork()));
-  const local = upstream.extensions.get(LocalAddr);
-  client.stream.write(
-    local !== undefined && local.family !== "unix"
-      ? successReply(local.host, local.port)
-      : successReply(undefined, undefined),
-  );
+  client.stream.write(successReply(upstream.extensions.get(LocalAddr)));
   try {
     await forward(client, upstream, { signal: signalOf(client) });
   } catch (error) {

@@ -1,7 +1,7 @@
 import { createSocket, type RemoteInfo, type Socket as UdpSocket } from "node:dgram";
 import { raceAbort, signalOf } from "@tessera/core";
 import { inetSocketAddress, ipFamily, PeerAddr, toSocketError } from "@tessera/net";
-import { isUnspecified, socks5Address } from "./address.js";
+import { inetSocks5Address, isUnspecified } from "./address.js";
 import { bindHostFor } from "./bind-host.js";
 import { answered, type CommandContext, successReply } from "./command-context.js";
 import { encodeUdpDatagram, parseUdpDatagram } from "./wire.js";
@@ -31,7 +31,7 @@ export async function serveUdpAssociate({ client, target, settings }: CommandCon
   let relay: UdpRelay | undefined;
   try {
     const bound = socket.address();
-    client.stream.write(successReply(bound.address, bound.port));
+    client.stream.write(successReply(inetSocketAddress(bound.address, bound.port)));
     relay = new UdpRelay(socket, client, target.host, target.port, settings);
     socket.on("message", relay.onMessage);
     await untilClosed(client.stream);
@@ -117,7 +117,7 @@ class UdpRelay {
     }
     if (this.#clientIp === undefined || this.#clientPort === 0) return;
     if (!this.#peers.has(`${source.host}:${source.port}`)) return;
-    const datagram = encodeUdpDatagram(socks5Address(source), message);
+    const datagram = encodeUdpDatagram(inetSocks5Address(source), message);
     this.#send(datagram, this.#clientPort, this.#clientIp);
   };
 
