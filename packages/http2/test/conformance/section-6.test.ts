@@ -659,11 +659,16 @@ describe("RFC 9113 6.9.1 the flow-control window", () => {
   });
 
   it("6.9.1 WINDOW_UPDATEs that take the connection and a stream window to exactly 2^31-1 are accepted", async () => {
-    const { client } = await connect();
-    await halfClosedRemote(client, 1);
+    const c = await connect();
+    await halfClosedRemote(c.client, 1);
     // The connection window is 65535 - 4 ("held"), and so is the stream's.
-    send(client, windowUpdateFrame(0, MAX_WINDOW - 65_531), windowUpdateFrame(1, MAX_WINDOW - 65_531));
-    await expectAlive(client, false);
+    send(c.client, windowUpdateFrame(0, MAX_WINDOW - 65_531), windowUpdateFrame(1, MAX_WINDOW - 65_531));
+    await expectAlive(c.client, false);
+    // Both were counted: each window is at the maximum now, so one octet more is too much for either.
+    send(c.client, windowUpdateFrame(1, 1));
+    await expectStreamError(c.client, 1, ErrorCode.FLOW_CONTROL_ERROR);
+    send(c.client, windowUpdateFrame(0, 1));
+    await expectConnectionError(c, ErrorCode.FLOW_CONTROL_ERROR);
   });
 
   it("6.9.1 WINDOW_UPDATEs that take the connection window past 2^31-1 are a connection error FLOW_CONTROL_ERROR [h2spec http2/6.9.1/2]", async () => {
