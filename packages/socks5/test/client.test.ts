@@ -296,7 +296,8 @@ describe("BIND", () => {
 describe("UDP ASSOCIATE", () => {
   it("datagrams go out and come back with the sender's address; strangers' datagrams are dropped", async () => {
     const echo = await startUdpEcho();
-    const { port, served } = await startSocks();
+    const seen: Conn[] = [];
+    const { port, served } = await startSocks({}, recording(seen, socks5Server()));
     const control = await tcpConnector().serve(connectRequest(`127.0.0.1:${port}`));
     const udp = await socks5UdpAssociate(control);
     later(() => udp.close());
@@ -313,6 +314,9 @@ describe("UDP ASSOCIATE", () => {
       Buffer.from("stranger"),
     );
     await new Promise<void>((r) => stranger.send(raw, udp.relay.port, "127.0.0.1", () => r()));
+    // Nor does the client take a datagram that did not come from the relay (its port is in the request).
+    const clientPort = seen[0]!.extensions.get(Socks5Request)!.target.port;
+    await new Promise<void>((r) => stranger.send(raw, clientPort, "127.0.0.1", () => r()));
     await udp.send(Buffer.from("two"), { host: "localhost", port: echo.port });
     expect((await udp.receive()).data.toString()).toBe("echo:two");
     expect(echo.received).toEqual(["one", "two"]);
