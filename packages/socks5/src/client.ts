@@ -219,8 +219,8 @@ class UdpAssociation implements Socks5UdpAssociation {
     });
     const relayIp = inetSocketAddress(relay.host, relay.port).host;
     socket.on("message", (message, from) => {
-      // Only the relay speaks to us; anything else is not part of the association.
-      if (inetSocketAddress(from.address, from.port).host !== relayIp || from.port !== relay.port) return;
+      // Only the relay speaks to us; anything else is not part of the association. (The port first: it is cheap.)
+      if (from.port !== relay.port || inetSocketAddress(from.address, from.port).host !== relayIp) return;
       let parsed: ReturnType<typeof parseUdpDatagram>;
       try {
         parsed = parseUdpDatagram(message);
@@ -228,7 +228,8 @@ class UdpAssociation implements Socks5UdpAssociation {
         return;
       }
       if (parsed.frag !== 0) return;
-      const datagram: Socks5Datagram = { data: Buffer.from(parsed.data), from: parsed.address };
+      // dgram gives every message its own memory, so the payload is a view of it, not a copy.
+      const datagram: Socks5Datagram = { data: parsed.data, from: parsed.address };
       const waiter = this.#waiting.shift();
       if (waiter !== undefined) waiter.resolve(datagram);
       else {
