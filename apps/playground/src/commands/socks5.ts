@@ -110,8 +110,8 @@ export function socks5ProxyConnector(
   if (url.port === "" || (url.pathname !== "" && url.pathname !== "/")) {
     throw new UsageError(`--proxy: ${JSON.stringify(url.href)} must be ${scheme}://[USER:PASS@]HOST:PORT`);
   }
-  const proxy = { host: url.hostname.replace(/^\[|\]$/g, ""), port: Number(url.port) };
+  // url.host is HOST:PORT with an IPv6 literal in brackets: socks5Connect parses it (net's parseAuthority).
   return stack(
-    socks5Connect({ proxy, resolve: scheme === "socks5h" ? "remote" : "local", ...credentials }),
+    socks5Connect({ proxy: url.host, resolve: scheme === "socks5h" ? "remote" : "local", ...credentials }),
   ).into(tcpConnector());
 }
