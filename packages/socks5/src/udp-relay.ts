@@ -67,11 +67,11 @@ function untilClosed(
   });
 }
 
-/** A destination the client sent to: where it resolved, and whether the policy allowed it. */
+/** An allowed destination the client sent to: where it resolved (undefined stands for "dropped"). */
 interface Destination {
-  readonly ip: string | undefined;
-  readonly port: number;
-  readonly allowed: boolean;
+  readonly ip: string;
+  /** `ip:port` as replies from it are recognised (the IP in net's normal form), made once per destination. */
+  readonly peerKey: string;
 }
 
 class UdpRelay {
@@ -83,7 +83,7 @@ class UdpRelay {
   /** The client's UDP port (0 until known). */
   #clientPort: number;
   /** Destinations by the name the client used, host:port -> resolution and verdict (bounded, oldest evicted). */
-  readonly #destinations = new Map<string, Promise<Destination>>();
+  readonly #destinations = new Map<string, Promise<Destination | undefined>>();
   /** Resolved destinations the client sent to, ip:port: replies are taken only from these. */
   readonly #peers = new Set<string>();
   #closed = false;
@@ -162,8 +162,8 @@ class UdpRelay {
     const { host, port } = datagram.address;
     if (port === 0) return;
     const destination = await this.#destination(host, port);
-    if (destination.ip === undefined || !destination.allowed) return;
-    const peerKey = `${inetSocketAddress(destination.ip, port).host}:${port}`;
+    if (destination === undefined) return;
+    const { ip, peerKey } = destination;
     if (!this.#peers.has(peerKey)) {
       if (this.#peers.size >= this.#settings.maxUdpDestinations) {
         const oldest = this.#peers.values().next().value;
@@ -171,10 +171,10 @@ class UdpRelay {
       }
       this.#peers.add(peerKey);
     }
-    this.#send(datagram.data, port, destination.ip);
+    this.#send(datagram.data, port, ip);
   }
 
-  #destination(host: string, port: number): Promise<Destination> {
+  #destination(host: string, port: number): Promise<Destination | undefined> {
     const key = `${host}:${port}`;
     let found = this.#destinations.get(key);
     if (found === undefined) {
@@ -188,26 +188,26 @@ class UdpRelay {
     return found;
   }
 
-  async #check(host: string, port: number): Promise<Destination> {
+  async #check(host: string, port: number): Promise<Destination | undefined> {
     const signal = signalOf(this.#client);
     try {
       const policy = this.#settings.policy;
       if (policy !== undefined) {
         const request = { command: "udp" as const, target: { host, port }, conn: this.#client };
-        if (!(await raceAbort(policy.serve(request), signal))) return { ip: undefined, port, allowed: false };
+        if (!(await raceAbort(policy.serve(request), signal))) return undefined;
       }
       let ip = host;
       if (ipFamily(host) === 0) {
         const want = this.#socket.address().family === "IPv6" ? 6 : 4;
         const found = await raceAbort(this.#settings.lookup(host), signal);
         const match = found.find((entry) => entry.family === want);
-        if (match === undefined) return { ip: undefined, port, allowed: false };
+        if (match === undefined) return undefined;
         ip = match.address;
       }
-      return { ip, port, allowed: true };
+      return { ip, peerKey: `${inetSocketAddress(ip, port).host}:${port}` };
     } catch {
       // Not allowed (a guarded lookup), no such name, or the association ended: the datagram is dropped.
-      return { ip: undefined, port, allowed: false };
+      return undefined;
     }
   }
 }
