@@ -82,6 +82,6 @@ export { rewind } from "./rewind-stream.js";
 export type { Sniffed, SniffedProtocol, SniffOptions } from "./sniff.js";
 export { detectProtocol, sniff } from "./sniff.js";
 export type { Lookup, TcpConnectorOptions } from "./tcp-connector.js";
-export { tcpConnector } from "./tcp-connector.js";
+export { systemLookup, tcpConnector } from "./tcp-connector.js";
 export type { UnixConnectorOptions } from "./unix-connector.js";
 export { unixConnector } from "./unix-connector.js";

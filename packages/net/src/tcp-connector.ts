@@ -41,7 +41,8 @@ export interface TcpConnectorOptions {
   readonly localAddress?: string;
 }
 
-const defaultLookup: Lookup = async (hostname) => {
+/** The system resolver (`dns.lookup`, every address) as a {@link Lookup}: what connectors use by default. */
+export const systemLookup: Lookup = async (hostname) => {
   const found = await dns.lookup(hostname, { all: true });
   return found.map((entry) => ({ address: entry.address, family: entry.family === 6 ? 6 : 4 }));
 };
@@ -70,7 +71,7 @@ export function tcpConnector(options: TcpConnectorOptions = {}): Service<Connect
   const timeout = options.timeout ?? 10_000;
   const attemptDelay =
     options.happyEyeballs === false ? Number.POSITIVE_INFINITY : (options.attemptDelay ?? 250);
-  const lookup = options.lookup ?? defaultLookup;
+  const lookup = options.lookup ?? systemLookup;
   const noDelay = options.noDelay ?? true;
   const keepAlive = options.keepAlive !== undefined && options.keepAlive !== false;
   const keepAliveInitialDelay = typeof options.keepAlive === "number" ? options.keepAlive : undefined;

@@ -1,6 +1,6 @@
 import type { Duplex } from "node:stream";
 import { abortReason, errorCode, raceAbort, signalOf, TimeoutError, withTimeout } from "@tessera/core";
-import { type Authority, type Conn, DnsError, ipFamily, type Lookup } from "@tessera/net";
+import { type Authority, type Conn, DnsError, ipFamily, type Lookup, systemLookup } from "@tessera/net";
 import { type Socks5Address, socks5Address } from "./address.js";
 import { Method, Reply } from "./constants.js";
 import {
@@ -11,7 +11,6 @@ import {
   Socks5ReplyError,
 } from "./errors.js";
 import { readMessage } from "./message-reader.js";
-import { systemLookup } from "./policy.js";
 import {
   encodeCredentials,
   encodeGreeting,

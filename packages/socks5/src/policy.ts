@@ -1,7 +1,14 @@
-import { promises as dns } from "node:dns";
 import { BlockList } from "node:net";
 import type { Service } from "@tessera/core";
-import { type Authority, type Conn, formatIpv4, ipFamily, ipv6Bytes, type Lookup } from "@tessera/net";
+import {
+  type Authority,
+  type Conn,
+  formatIpv4,
+  ipFamily,
+  ipv6Bytes,
+  type Lookup,
+  systemLookup,
+} from "@tessera/net";
 import type { CommandName } from "./constants.js";
 import { Socks5NotAllowedError } from "./errors.js";
 
@@ -82,11 +89,6 @@ export function isPublicAddress(ip: string): boolean {
   return true;
 }
 
-const systemLookup: Lookup = async (hostname) => {
-  const found = await dns.lookup(hostname, { all: true });
-  return found.map((entry) => ({ address: entry.address, family: entry.family === 6 ? 6 : 4 }));
-};
-
 /**
  * A lookup (for `tcpConnector({ lookup })` and the server's UDP relay) that keeps only public addresses
  * ({@link isPublicAddress}) and fails with a {@link Socks5NotAllowedError} (reply 02) when a name has no
@@ -118,5 +120,3 @@ export function publicTargetsOnly(): Socks5Policy {
     },
   };
 }
-
-export { systemLookup };

@@ -8,6 +8,7 @@ import {
   LocalAddr,
   type Lookup,
   conn as makeConn,
+  systemLookup,
   tcpConnector,
 } from "@tessera/net";
 import { UNSPECIFIED } from "./address.js";
@@ -29,7 +30,7 @@ import {
   Socks5ProtocolError,
 } from "./errors.js";
 import { Socks5Request, Socks5Username } from "./keys.js";
-import { type Socks5Policy, systemLookup } from "./policy.js";
+import type { Socks5Policy } from "./policy.js";
 import { replyCodeFor } from "./reply-code.js";
 import { type HandshakeFailure, type HandshakeResult, ServerHandshake } from "./server-handshake.js";
 import { serveUdpAssociate } from "./udp-relay.js";
