@@ -147,6 +147,24 @@ describe("insertLazy", () => {
     expect(made).toBe(1);
   });
 
+  it("lazyArg gives the argument of an unmade lazy value of that factory, and makes nothing", () => {
+    const lengthOf = (s: { text: string }) => s.text.length;
+    const state = { text: "abc" };
+    const ext = new Extensions().insertLazy(Count, lengthOf, state);
+    const child = ext.fork();
+    expect(child.lazyArg(Count, lengthOf)).toBe(state);
+    expect(child.lazyArg(Count, (s: { text: string }) => s.text.length)).toBeUndefined();
+    expect(child.lazyArg(Peer, lengthOf)).toBeUndefined();
+    // A newer value in a fork hides the lazy one, as it would for get().
+    expect(ext.fork().insert(Count, 7).lazyArg(Count, lengthOf)).toBeUndefined();
+    expect(ext.fork().insert(Count, 7).insertLazy(Count, lengthOf, state).lazyArg(Count, lengthOf)).toBe(
+      state,
+    );
+    // Once made (by a read), the value is what it made: no argument any more.
+    expect(ext.get(Count)).toBe(3);
+    expect(child.lazyArg(Count, lengthOf)).toBeUndefined();
+  });
+
   it("calls make with the argument given, so one shared function serves every input", () => {
     const lengthOf = (s: { text: string }) => s.text.length;
     const a = new Extensions().insertLazy(Count, lengthOf, { text: "abc" });

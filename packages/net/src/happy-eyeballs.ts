@@ -2,7 +2,7 @@ import type { Socket } from "node:net";
 import { abortReason, neverAborts } from "@tessera/core";
 import { formatHost } from "./address.js";
 import { type ConnectAttemptFailure, connectTimeout, toConnectError, UnreachableError } from "./errors.js";
-import { ignoreError } from "./lifetime.js";
+import type { ConnectionEnd, EndWatcher } from "./listener.js";
 
 /** One resolved address, as `dns.lookup(name, { all: true })` gives them. */
 export interface LookupAddress {
@@ -51,8 +51,8 @@ export interface HappyEyeballsOptions {
    * Delay"). A failed attempt starts the next at once. `Infinity` tries one address after another. Default 250.
    */
   readonly attemptDelay?: number;
-  /** Start one attempt: a socket that will emit `'connect'` or `'error'`. */
-  readonly connect: (address: LookupAddress) => Socket;
+  /** Start one attempt: a socket that will emit `'connect'` or `'error'`. It is also given `port`. */
+  readonly connect: (address: LookupAddress, port: number) => Socket;
   /** Aborting destroys every pending attempt, clears the timer and rejects with the signal's reason. */
   readonly signal?: AbortSignal;
   /**
@@ -97,41 +97,76 @@ export function happyEyeballs(
     const error = new Error("no addresses to connect to");
     return Promise.reject(toConnectError(error, { host: options.host, port: options.port }));
   }
-  return new Promise<HappyEyeballsWinner>((resolve, reject) => {
-    new Race(addresses, options, signal, resolve, reject).start();
+  return raceTo(addresses, options, signal, winner, undefined);
+}
+
+function winner(socket: Socket, address: LookupAddress): HappyEyeballsWinner {
+  return { socket, address };
+}
+
+/**
+ * The race of {@link happyEyeballs} (non-empty `addresses`, `cancel` not aborted or ended), resolving with what `finish`
+ * makes of the winner (its socket, address and port): the TCP connector builds its connection there, with no winner object and no async step
+ * in between. `finish` is a shared function given `arg`, so a caller makes no closure per race. If it throws,
+ * the winner is destroyed and the race rejects with that error.
+ */
+export function raceTo<T, A>(
+  addresses: readonly LookupAddress[],
+  options: HappyEyeballsOptions,
+  cancel: AbortSignal | ConnectionEnd,
+  finish: (socket: Socket, address: LookupAddress, port: number, arg: A) => T,
+  arg: A,
+): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    new Race<T, A>(addresses, options, cancel, resolve, reject, finish, arg).start();
   });
 }
 
-// Each attempt's socket carries its race and address, so the listeners are shared functions (`this` is the
-// socket) and the race is its own abort listener: a connector runs one race per connection, and closures made
-// per call each cost a property dictionary under tsup's keepNames.
-const kAttempt = Symbol("tessera.happyEyeballs.attempt");
-type AttemptSocket = Socket & { [kAttempt]?: { readonly race: Race; readonly address: LookupAddress } };
+// Each attempt's socket carries its race, so the listeners are shared functions (`this` is the socket) and the
+// race is its own abort listener: a connector runs one race per connection, and closures made per call each cost
+// a property dictionary under tsup's keepNames. The attempt's address is found by its socket (one or two).
+const kRace = Symbol("tessera.happyEyeballs.race");
+type AttemptSocket = Socket & { [kRace]?: RaceEvents };
 
+/** What the shared listeners and timer callbacks call on a race, whatever it resolves with. */
+interface RaceEvents {
+  startNext(): void;
+  timedOut(): void;
+  failed(socket: Socket, error: Error): void;
+  connected(socket: Socket): void;
+}
+
+// Also left on losers after they are destroyed: a late error of theirs is dropped here (the race ignores
+// sockets no longer pending), so it is never an unhandled 'error'.
 function onAttemptError(this: AttemptSocket, error: Error): void {
-  const attempt = this[kAttempt]!;
-  attempt.race.failed(this, attempt.address, error);
+  this[kRace]?.failed(this, error);
 }
 function onAttemptConnect(this: AttemptSocket): void {
-  const attempt = this[kAttempt]!;
-  attempt.race.connected(this, attempt.address);
+  this[kRace]?.connected(this);
 }
-function startNextAttempt(race: Race): void {
+function startNextAttempt(race: RaceEvents): void {
   race.startNext();
 }
-function raceTimedOut(race: Race): void {
+function raceTimedOut(race: RaceEvents): void {
   race.timedOut();
 }
 
-class Race {
+// The race stops when its signal aborts or, for the TCP connector on a listener's connection, when that
+// connection ends (followed without making its signal: see ConnectionEnd).
+class Race<T, A> implements RaceEvents, EndWatcher {
   readonly #addresses: readonly LookupAddress[];
   readonly #options: HappyEyeballsOptions;
-  readonly #signal: AbortSignal;
-  readonly #resolve: (winner: HappyEyeballsWinner) => void;
+  readonly #signal: AbortSignal | undefined;
+  readonly #end: ConnectionEnd | undefined;
+  readonly #resolve: (value: T) => void;
   readonly #reject: (error: Error) => void;
+  readonly #finish: (socket: Socket, address: LookupAddress, port: number, arg: A) => T;
+  readonly #arg: A;
   readonly #delay: number;
-  readonly #pending = new Set<Socket>();
-  readonly #failures: ConnectAttemptFailure[] = [];
+  /** Pending attempts' sockets and their addresses, in the order they started. */
+  readonly #pending: Socket[] = [];
+  readonly #pendingAddresses: LookupAddress[] = [];
+  #failures: ConnectAttemptFailure[] | undefined;
   #next = 0;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #deadline: ReturnType<typeof setTimeout> | undefined;
@@ -140,20 +175,26 @@ class Race {
   constructor(
     addresses: readonly LookupAddress[],
     options: HappyEyeballsOptions,
-    signal: AbortSignal,
-    resolve: (winner: HappyEyeballsWinner) => void,
+    cancel: AbortSignal | ConnectionEnd,
+    resolve: (value: T) => void,
     reject: (error: Error) => void,
+    finish: (socket: Socket, address: LookupAddress, port: number, arg: A) => T,
+    arg: A,
   ) {
     this.#addresses = addresses;
     this.#options = options;
-    this.#signal = signal;
+    if (cancel instanceof AbortSignal) this.#signal = cancel;
+    else this.#end = cancel;
     this.#resolve = resolve;
     this.#reject = reject;
+    this.#finish = finish;
+    this.#arg = arg;
     this.#delay = Math.max(options.attemptDelay ?? 250, MIN_ATTEMPT_DELAY);
   }
 
   start(): void {
-    this.#signal.addEventListener("abort", this);
+    if (this.#signal !== undefined) this.#signal.addEventListener("abort", this);
+    else this.#end!.watch(this);
     const timeout = this.#options.timeout;
     if (timeout !== undefined && Number.isFinite(timeout)) {
       this.#deadline = setTimeout(raceTimedOut, Math.max(0, timeout), this);
@@ -167,45 +208,69 @@ class Race {
     if (address === undefined) return;
     let socket: AttemptSocket;
     try {
-      socket = this.#options.connect(address);
+      socket = this.#options.connect(address, this.#options.port);
     } catch (error) {
       this.#failure(address, error);
       return;
     }
-    this.#pending.add(socket);
-    socket[kAttempt] = { race: this, address };
-    // Losers are destroyed without an error, but one may already have failed in the same turn: never fatal.
-    socket.on("error", ignoreError);
+    this.#pending.push(socket);
+    this.#pendingAddresses.push(address);
+    socket[kRace] = this;
     socket.on("error", onAttemptError);
-    socket.once("connect", onAttemptConnect);
+    socket.on("connect", onAttemptConnect);
     if (this.#next < this.#addresses.length && Number.isFinite(this.#delay)) {
       this.#timer = setTimeout(startNextAttempt, this.#delay, this);
     }
   }
 
-  failed(socket: Socket, address: LookupAddress, error: Error): void {
-    if (!this.#pending.delete(socket)) return;
-    this.#failure(address, error);
+  /** Take `socket` out of the pending attempts; its address, or undefined if it was not pending. */
+  #take(socket: Socket): LookupAddress | undefined {
+    const i = this.#pending.indexOf(socket);
+    if (i < 0) return undefined;
+    const address = this.#pendingAddresses[i];
+    this.#pending.splice(i, 1);
+    this.#pendingAddresses.splice(i, 1);
+    return address;
   }
 
-  connected(socket: AttemptSocket, address: LookupAddress): void {
+  failed(socket: Socket, error: Error): void {
+    socket.off("connect", onAttemptConnect);
+    const address = this.#take(socket);
+    if (address !== undefined) this.#failure(address, error);
+  }
+
+  connected(socket: Socket): void {
+    socket.off("connect", onAttemptConnect);
     if (this.#done) return;
+    const address = this.#take(socket);
+    if (address === undefined) return;
     this.#settle();
-    this.#pending.delete(socket);
     // The winner is handed over: from now on its errors are its new owner's business.
     socket.off("error", onAttemptError);
-    socket.off("error", ignoreError);
-    socket[kAttempt] = undefined;
+    (socket as AttemptSocket)[kRace] = undefined;
     this.#destroyPending();
-    this.#resolve({ socket, address });
+    let value: T;
+    try {
+      value = this.#finish(socket, address, this.#options.port, this.#arg);
+    } catch (error) {
+      socket.destroy();
+      this.#reject(error instanceof Error ? error : new Error(String(error)));
+      return;
+    }
+    this.#resolve(value);
   }
 
   /** The signal aborted. */
   handleEvent(): void {
+    this.connectionEnded(abortReason(this.#signal!));
+  }
+
+  /** The connection it connects for ended (or the signal aborted, with this reason). */
+  connectionEnded(reason: Error): void {
     if (this.#done) return;
     this.#settle();
     this.#destroyPending();
-    this.#reject(abortReason(this.#signal));
+    this.#reject(reason);
   }
 
   timedOut(): void {
@@ -214,21 +279,23 @@ class Race {
     this.#destroyPending();
     const { host, port, timeout, timeoutMs = timeout } = this.#options;
     const where = host ?? this.#addresses[0]?.address ?? "";
-    this.#reject(connectTimeout(where, port, timeoutMs ?? 0, this.#failures[0]?.error));
+    this.#reject(connectTimeout(where, port, timeoutMs ?? 0, this.#failures?.[0]?.error));
   }
 
   #failure(address: LookupAddress, error: unknown): void {
     if (this.#done) return;
-    this.#failures.push({
+    const failure = {
       address: address.address,
       error: error instanceof Error ? error : new Error(String(error)),
-    });
+    };
+    if (this.#failures === undefined) this.#failures = [failure];
+    else this.#failures.push(failure);
     if (this.#next < this.#addresses.length) {
       if (this.#timer !== undefined) clearTimeout(this.#timer);
       this.startNext();
-    } else if (this.#pending.size === 0) {
+    } else if (this.#pending.length === 0) {
       this.#settle();
-      this.#reject(pickError(this.#failures, this.#options));
+      this.#reject(pickError(this.#failures!, this.#options));
     }
   }
 
@@ -237,12 +304,14 @@ class Race {
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     if (this.#deadline !== undefined) clearTimeout(this.#deadline);
     this.#timer = undefined;
-    this.#signal.removeEventListener("abort", this);
+    if (this.#signal !== undefined) this.#signal.removeEventListener("abort", this);
+    else this.#end!.unwatch(this);
   }
 
   #destroyPending(): void {
     for (const socket of this.#pending) socket.destroy();
-    this.#pending.clear();
+    this.#pending.length = 0;
+    this.#pendingAddresses.length = 0;
   }
 }
 

@@ -97,17 +97,50 @@ export interface Listener<A extends SocketAddress = SocketAddress> {
 const kEntry = Symbol("tessera.net.listener.entry");
 type TrackedSocket = Socket & { [kEntry]?: Entry };
 
+/** Told when a listener's connection ends: the moment its signal (core `SignalKey`) aborts, with its reason. */
+export interface EndWatcher {
+  connectionEnded(reason: Error): void;
+}
+
+/**
+ * A listener's connection, as forward and the TCP connector's race follow it: its end (the abort of its
+ * signal) without the signal. An AbortSignal costs tens of microseconds per connection in Node 20 once it is
+ * made, listened to and aborted (with the Event it dispatches), several times what relaying a small exchange
+ * costs in JavaScript; this costs an array slot.
+ */
+export interface ConnectionEnd {
+  /** The connection has ended (its signal has aborted, or would have). */
+  readonly ended: boolean;
+  /** Why it ended (its signal's reason); only once it has. */
+  endReason(): Error;
+  watch(watcher: EndWatcher): void;
+  unwatch(watcher: EndWatcher): void;
+}
+
+/**
+ * The end of the listener's connection whose signal `extensions` would give (they are its extensions or a fork
+ * of them) when that signal has not been made yet; undefined otherwise (not a listener's connection, a signal
+ * put in front of it by a layer, or one already made): then follow `signalOf(extensions)`.
+ */
+export function connectionEnd(extensions: Extensions): ConnectionEnd | undefined {
+  return extensions.lazyArg(SignalKey, entrySignal);
+}
+
 // Per-connection state. Socket events reach it through the socket (`this` of a shared handler), so accepting a
 // connection allocates no event-handler closures.
-class Entry {
+class Entry implements ConnectionEnd {
   readonly socket: Socket;
   readonly listener: NetListener;
   linger: ReturnType<typeof setTimeout> | undefined = undefined;
   // The connection's signal is made on first read (most services never read it: an AbortController costs
   // microseconds here). `reason` is set when the connection ends; a signal made after that starts aborted.
+  // Without a reason (a plain close or a socket error) the reason is the socket's close reason, made only for a
+  // signal that exists: a typed error costs microseconds too, and most connections would make it for no one.
   #controller: AbortController | undefined = undefined;
-  #reason: unknown = undefined;
+  #reason: Error | undefined = undefined;
   #ended = false;
+  /** Who follows the end without the signal (see ConnectionEnd); usually one relay at a time. */
+  #watchers: EndWatcher[] | undefined = undefined;
   constructor(socket: Socket, listener: NetListener) {
     this.socket = socket;
     this.listener = listener;
@@ -115,15 +148,39 @@ class Entry {
   signal(): AbortSignal {
     if (this.#controller === undefined) {
       this.#controller = new AbortController();
-      if (this.#ended) this.#controller.abort(this.#reason);
+      if (this.#ended) this.#controller.abort(this.endReason());
     }
     return this.#controller.signal;
   }
-  abort(reason: unknown): void {
+  get ended(): boolean {
+    return this.#ended;
+  }
+  endReason(): Error {
+    this.#reason ??= closeReason(this.socket);
+    return this.#reason;
+  }
+  watch(watcher: EndWatcher): void {
+    if (this.#watchers === undefined) this.#watchers = [watcher];
+    else this.#watchers.push(watcher);
+  }
+  unwatch(watcher: EndWatcher): void {
+    const watchers = this.#watchers;
+    const i = watchers === undefined ? -1 : watchers.indexOf(watcher);
+    if (i >= 0) watchers!.splice(i, 1);
+  }
+  /** The connection ended: with `reason` (a forced shutdown), else with its socket's close reason. */
+  abort(reason: Error | undefined): void {
     if (this.#ended) return;
     this.#ended = true;
     this.#reason = reason;
-    this.#controller?.abort(reason);
+    const watchers = this.#watchers;
+    if (this.#controller === undefined && (watchers === undefined || watchers.length === 0)) return;
+    const why = this.endReason();
+    this.#controller?.abort(why);
+    if (watchers !== undefined) {
+      this.#watchers = undefined;
+      for (const watcher of watchers) watcher.connectionEnded(why);
+    }
   }
 }
 
@@ -297,7 +354,7 @@ class NetListener implements Listener {
   onClosed(entry: Entry): void {
     this.#entries.delete(entry);
     if (entry.linger !== undefined) clearTimeout(entry.linger);
-    entry.abort(this.#forcedReason ?? closeReason(entry.socket));
+    entry.abort(this.#forcedReason);
     if (this.#entries.size === 0) this.#onEmpty?.();
   }
 

@@ -15,9 +15,10 @@ import { inetSocketAddress, ipFamily, parseHost, parsePort } from "./address.js"
 import { type Conn, conn } from "./conn.js";
 import type { ConnectRequest } from "./connect-request.js";
 import { connectTimeout, DnsError, UnreachableError } from "./errors.js";
-import { happyEyeballs, interleaveAddresses, type LookupAddress } from "./happy-eyeballs.js";
+import { interleaveAddresses, type LookupAddress, raceTo } from "./happy-eyeballs.js";
 import { ConnectTarget, LocalAddr, PeerAddr } from "./keys.js";
 import { connectionSignal, ignoreError } from "./lifetime.js";
+import { type ConnectionEnd, connectionEnd } from "./listener.js";
 
 /** Resolve a name to addresses (all of them, in the resolver's order). */
 export type Lookup = (hostname: string) => Promise<readonly LookupAddress[]>;
@@ -79,37 +80,69 @@ export function tcpConnector(options: TcpConnectorOptions = {}): Service<Connect
   const localFamily = localAddress === undefined ? 0 : ipFamily(localAddress);
   const family = options.family ?? localFamily;
 
-  const connectOne =
-    (port: number) =>
-    (target: LookupAddress): Socket =>
-      netConnect({
-        host: target.address,
-        port,
-        family: target.family,
-        noDelay,
-        keepAlive,
-        keepAliveInitialDelay,
-        localAddress,
-        allowHalfOpen: true,
-        // The race is ours (with our lookup, ordering and typed errors); Node's own must not run inside it.
-        autoSelectFamily: false,
-      });
+  // One connect function per connector (the race gives it the port): nothing is made per call but the socket.
+  const connectOne = (target: LookupAddress, port: number): Socket =>
+    netConnect({
+      host: target.address,
+      port,
+      family: target.family,
+      noDelay,
+      keepAlive,
+      keepAliveInitialDelay,
+      localAddress,
+      allowHalfOpen: true,
+      // The race is ours (with our lookup, ordering and typed errors); Node's own must not run inside it.
+      autoSelectFamily: false,
+    });
+
+  /** Race the attempts over `addresses` (none aborted yet) with `timeLeft` ms of the connect's timeout. */
+  const race = (
+    addresses: readonly LookupAddress[],
+    host: string,
+    port: number,
+    request: ConnectRequest,
+    cancel: AbortSignal | ConnectionEnd,
+    timeLeft: number,
+  ): Promise<Conn> =>
+    raceTo(
+      addresses,
+      { host, port, attemptDelay, connect: connectOne, timeout: timeLeft, timeoutMs: timeout },
+      cancel,
+      connectedConn,
+      request,
+    );
+
+  const resolveAndRace = async (
+    request: ConnectRequest,
+    host: string,
+    port: number,
+    parent: AbortSignal,
+  ): Promise<Conn> => {
+    const started = Date.now();
+    let addresses = interleaveAddresses(await resolveWithin(lookup, host, port, parent, timeout));
+    if (family !== 0) addresses = addresses.filter((entry) => entry.family === family);
+    if (addresses.length === 0)
+      throw new DnsError(`${host} has no IPv${family} address`, "ENODATA", { host, port });
+    if (parent.aborted) throw abortReason(parent);
+    return race(addresses, host, port, request, parent, timeout - (Date.now() - started));
+  };
 
   return {
-    async serve(request: ConnectRequest): Promise<Conn> {
-      const parent = signalOf(request);
-      if (parent.aborted) throw abortReason(parent);
-      const host = parseHost(request.authority.host);
-      const port = parsePort(request.authority.port);
-      const literal = ipFamily(host);
-      const started = literal === 0 ? Date.now() : 0;
-      let addresses: LookupAddress[] =
-        literal !== 0
-          ? [{ address: host, family: literal }]
-          : interleaveAddresses(await resolveWithin(lookup, host, port, parent, timeout));
-      if (family !== 0) addresses = addresses.filter((entry) => entry.family === family);
-      if (addresses.length === 0) {
-        if (literal !== 0) {
+    serve(request: ConnectRequest): Promise<Conn> {
+      try {
+        // For a listener's connection (a proxy's client) the race follows the connection's end itself: its
+        // signal is never made (see ConnectionEnd). Otherwise, the request's signal.
+        const end = connectionEnd(request.extensions);
+        let parent: AbortSignal | undefined;
+        if (end === undefined) {
+          parent = signalOf(request);
+          if (parent.aborted) throw abortReason(parent);
+        } else if (end.ended) throw end.endReason();
+        const host = parseHost(request.authority.host);
+        const port = parsePort(request.authority.port);
+        const literal = ipFamily(host);
+        if (literal === 0) return resolveAndRace(request, host, port, parent ?? signalOf(request));
+        if (family !== 0 && literal !== family) {
           throw new UnreachableError(
             `${host} is not an IPv${family} address (only IPv${family} is allowed)`,
             {
@@ -118,31 +151,29 @@ export function tcpConnector(options: TcpConnectorOptions = {}): Service<Connect
             },
           );
         }
-        throw new DnsError(`${host} has no IPv${family} address`, "ENODATA", { host, port });
+        // An IP literal (a proxy's usual target) goes straight to the race, which makes the connection when it
+        // wins: no async step, no winner object and no child signal per connect (the race keeps the caller's
+        // signal, or the connection's end, and the whole timeout itself).
+        return race([{ address: host, family: literal }], host, port, request, parent ?? end!, timeout);
+      } catch (error) {
+        return Promise.reject(error);
       }
-      // The race keeps the time left (after the lookup) and the caller's signal itself: no child signal per
-      // connect, which for an IP literal (a proxy's usual target) is all the connect costs.
-      const { socket, address } = await happyEyeballs(addresses, {
-        host,
-        port,
-        attemptDelay,
-        connect: connectOne(port),
-        signal: parent,
-        timeout: timeout - (literal === 0 ? Date.now() - started : 0),
-        timeoutMs: timeout,
-      });
-      // The signal is made on first read (a relay never reads the upstream's), but the no-op 'error' listener
-      // it comes with is needed from now on: an unhandled 'error' would crash the process.
-      socket.on("error", ignoreError);
-      const extensions = request.extensions
-        .fork()
-        .insert(PeerAddr, inetSocketAddress(address.address, port))
-        .insert(LocalAddr, inetSocketAddress(socket.localAddress ?? "", socket.localPort ?? 0))
-        .insert(ConnectTarget, request.authority)
-        .insertLazy(SignalKey, connectionSignal, socket);
-      return conn(socket, extensions);
     },
   };
+}
+
+/** The winner of a connect race as the connector's {@link Conn} (shared by every race: no closure per call). */
+function connectedConn(socket: Socket, address: LookupAddress, port: number, request: ConnectRequest): Conn {
+  // The signal is made on first read (a relay never reads the upstream's), but the no-op 'error' listener
+  // it comes with is needed from now on: an unhandled 'error' would crash the process.
+  socket.on("error", ignoreError);
+  const extensions = request.extensions
+    .fork()
+    .insert(PeerAddr, inetSocketAddress(address.address, port))
+    .insert(LocalAddr, inetSocketAddress(socket.localAddress ?? "", socket.localPort ?? 0))
+    .insert(ConnectTarget, request.authority)
+    .insertLazy(SignalKey, connectionSignal, socket);
+  return conn(socket, extensions);
 }
 
 /** Resolve `host` within `timeout` ms (a {@link ConnectTimeoutError} after that) or until `parent` aborts. */

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { type AddressInfo, connect, createServer, type Server, type Socket } from "node:net";
-import { AbortedError, service } from "@tessera/core";
+import { AbortedError, appendSignal, ShutdownError, service } from "@tessera/core";
 import { afterEach, describe, expect, it } from "vitest";
 import { BULK_BUFFER_SIZE, giveBackBulkBuffer, spareBulkBuffers } from "../src/bulk-buffers.js";
 import {
@@ -127,6 +127,24 @@ describe("forward over memory pairs", () => {
     await expect(forwarding).rejects.toBeInstanceOf(AbortedError);
     expect(a.stream.destroyed && b.stream.destroyed).toBe(true);
     expect(a.extensions.get(ForwardBytes)).toEqual({ read: 3, written: 0 });
+  });
+
+  it("until: ends with that connection's signal; not together with signal", async () => {
+    const { client, a, b, upstream } = chain();
+    client.stream.on("error", () => {});
+    upstream.stream.on("error", () => {});
+    const controller = new AbortController();
+    const followed = a.withExtensions(appendSignal(a.extensions.fork(), controller.signal));
+    const forwarding = forward(followed, b, { until: followed });
+    client.stream.write("abc");
+    await delay(5);
+    controller.abort(new ShutdownError("stop"));
+    await expect(forwarding).rejects.toBeInstanceOf(ShutdownError);
+    expect(a.stream.destroyed && b.stream.destroyed).toBe(true);
+    const second = chain();
+    await expect(
+      forward(second.a, second.b, { until: second.a, signal: new AbortController().signal }),
+    ).rejects.toBeInstanceOf(TypeError);
   });
 
   it("refuses to start on a closed connection or an aborted signal", async () => {
@@ -342,6 +360,24 @@ describe("forward over real sockets", () => {
     await once(client, "close");
     await until(() => errors.length === 1);
     expect(errors[0]).toBeInstanceOf(ConnectionRefusedError);
+  });
+
+  it("forwardService follows the listener's connection: a forced shutdown tears the tunnel down with its reason", async () => {
+    const upstreamPort = await upstreamServer(() => {});
+    const seen: Conn[] = [];
+    const errors: Error[] = [];
+    const port = await proxy(upstreamPort, seen, errors);
+    const client = connect(port, "127.0.0.1");
+    client.on("error", () => {});
+    await once(client, "connect");
+    client.write("held");
+    await until(() => seen.length === 1 && seen[0]!.extensions.get(ForwardBytes) === undefined);
+    await delay(20);
+    const listener = listeners.pop()!;
+    await listener.close({ timeout: 0 });
+    await until(() => errors.length === 1);
+    expect(errors[0]).toBeInstanceOf(ShutdownError);
+    client.destroy();
   });
 
   it("forwards between a client connection and a connector connection directly", async () => {

@@ -1,5 +1,5 @@
 import { mkdtempSync, rmSync } from "node:fs";
-import { type AddressInfo, createServer, type Server, type Socket } from "node:net";
+import { type AddressInfo, createConnection, createServer, type Server, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
@@ -7,12 +7,14 @@ import {
   appendSignal,
   Extensions,
   key,
+  ShutdownError,
   SignalKey,
   signalOf,
   TimeoutError,
 } from "@tessera/core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import {
+  type Conn,
   ConnectError,
   ConnectionClosedError,
   ConnectionRefusedError,
@@ -31,6 +33,7 @@ import {
   UnreachableError,
   unixConnector,
 } from "../src/index.js";
+import { connectionEnd } from "../src/listener.js";
 import {
   activeResources,
   type Blackhole,
@@ -41,6 +44,15 @@ import {
   once,
   until,
 } from "./helpers.js";
+
+/** A client connected to a local port, destroyed after the test. */
+async function dialListener(port: number): Promise<Socket> {
+  const socket = createConnection({ host: "127.0.0.1", port });
+  socket.on("error", () => {});
+  clients.push(socket);
+  await once(socket, "connect");
+  return socket;
+}
 
 const servers: Server[] = [];
 const clients: Socket[] = [];
@@ -257,6 +269,39 @@ describe("tcpConnector", () => {
     const c2 = await tcpConnector().serve(connectRequest({ host: "[::1]", port }));
     clients.push(c2.stream as Socket);
     expect(c2.extensions.get(PeerAddr)).toMatchObject({ host: "::1" });
+  });
+
+  it("for a listener's connection, the race follows the connection's end without making its signal", async () => {
+    const results: unknown[] = [];
+    let during: unknown;
+    let served: Conn | undefined;
+    const listener = await listen(
+      { host: "127.0.0.1", port: 0 },
+      {
+        serve: async (c) => {
+          served = c;
+          const request = connectRequest(`${hole.host}:${hole.port}`, c.extensions.fork());
+          const connecting = tcpConnector({ timeout: 10_000 }).serve(request);
+          during = connectionEnd(c.extensions);
+          results.push(await connecting.catch((e: unknown) => e));
+        },
+      },
+    );
+    const client = await dialListener(listener.address.port);
+    await until(() => listener.active === 1);
+    await delay(30);
+    const before = activeResources();
+    await listener.close({ timeout: 0 });
+    client.destroy();
+    await until(() => results.length === 1);
+    // The connect was cancelled with the shutdown, as the signal would have done, yet no signal was made for it.
+    expect(during).toBeDefined();
+    expect(results[0]).toBeInstanceOf(ShutdownError);
+    const signal = signalOf(served!);
+    expect(signal.aborted).toBe(true);
+    expect(signal.reason).toBe(results[0]);
+    await delay(20);
+    expect(activeResources().tcp).toBeLessThan(before.tcp);
   });
 
   it("serves a listener end to end: a client reaching a Tessera server", async () => {

@@ -152,7 +152,9 @@ async function serveConnect({ client, target, settings }: CommandContext): Promi
   const upstream = await settings.connector.serve(connectRequest(target, client.extensions.fork()));
   client.stream.write(successReply(upstream.extensions.get(LocalAddr)));
   try {
-    await forward(client, upstream, { signal: signalOf(client) });
+    // `until` rather than `signal: signalOf(client)`: the tunnel still ends with the client's signal, but for a
+    // listener's connection that signal is never made (in Node 20 it cost ~20 us of CPU per CONNECT).
+    await forward(client, upstream, { until: client });
   } catch (error) {
     throw answered(error);
   }
