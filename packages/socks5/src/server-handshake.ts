@@ -51,8 +51,8 @@ const EMPTY = Buffer.alloc(0);
 
 // Stream events reach the handshake through the stream (`this` of a shared handler), so a connection's
 // handshake allocates no event-handler closures: this runs once per accepted connection.
-function onReadable(this: Tracked): void {
-  this[kHandshake]?.pull();
+function onData(this: Tracked, chunk: Buffer): void {
+  this[kHandshake]?.received(chunk);
 }
 function onEnd(this: Tracked): void {
   this[kHandshake]?.fail(
@@ -68,9 +68,11 @@ function onTimeout(handshake: ServerHandshake): void {
 
 /**
  * The server side of the handshake as one state machine per connection: greeting, method choice,
- * username/password (RFC 1929) through the authenticator, and the request. Reads in paused mode, parses whatever
- * byte split arrives (see wire.ts), answers as it goes, and stops at the end of the request: the bytes after it
- * are put back in front of the stream. Bounded by the handshake timeout and by the longest message.
+ * username/password (RFC 1929) through the authenticator, and the request. Reads in flowing mode ('data' hands
+ * each chunk over as it arrives: no 'readable' round trip and read() per message, which cost a few microseconds
+ * per connection), parses whatever byte split arrives (see wire.ts), answers as it goes, and stops at the end of
+ * the request: the stream is paused and the bytes after the request are put back in front of it. While the
+ * authenticator decides, the stream is paused too. Bounded by the handshake timeout and by the longest message.
  */
 export class ServerHandshake {
   readonly timeoutMs: number;
@@ -105,24 +107,21 @@ export class ServerHandshake {
       return promise;
     }
     stream[kHandshake] = this;
-    stream.on("readable", onReadable);
+    stream.on("data", onData);
     stream.on("end", onEnd);
     stream.on("close", onEnd);
     stream.on("error", onError);
     if (Number.isFinite(this.timeoutMs)) this.#timer = setTimeout(onTimeout, this.timeoutMs, this);
-    if (stream.readableLength > 0) this.pull();
+    // A stream paused before (by a peek, say) does not start flowing when a 'data' listener comes.
+    stream.resume();
     return promise;
   }
 
-  /** Read what has arrived and parse it. */
-  pull(): void {
-    const stream = this.#stream;
-    while (!this.#done && !this.#busy) {
-      const chunk = stream.read() as Buffer | null;
-      if (chunk === null) return;
-      this.#seen = this.#seen.length === 0 ? chunk : Buffer.concat([this.#seen, chunk]);
-      this.#parse();
-    }
+  /** A chunk arrived: parse what has been seen. */
+  received(chunk: Buffer): void {
+    if (this.#done) return;
+    this.#seen = this.#seen.length === 0 ? chunk : Buffer.concat([this.#seen, chunk]);
+    if (!this.#busy) this.#parse();
   }
 
   fail(error: unknown): void {
@@ -135,7 +134,9 @@ export class ServerHandshake {
     this.#done = true;
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     const stream = this.#stream;
-    stream.off("readable", onReadable);
+    // Whoever takes the stream next (forward, BIND, the UDP relay, closeWith) resumes it.
+    stream.pause();
+    stream.off("data", onData);
     stream.off("end", onEnd);
     stream.off("close", onEnd);
     stream.off("error", onError);
@@ -206,6 +207,8 @@ export class ServerHandshake {
 
   #authenticate(username: string, password: string): void {
     this.#busy = true;
+    // Bytes that come meanwhile wait in the stream (at most what arrived with the credentials is held here).
+    this.#stream.pause();
     let verdict: Promise<boolean>;
     try {
       verdict = this.#settings.authenticate!.serve({ username, password, conn: this.#conn });
@@ -224,7 +227,7 @@ export class ServerHandshake {
         this.#conn.extensions.insert(Socks5Username, username);
         this.#phase = "request";
         this.#parse();
-        this.pull();
+        if (!this.#done) this.#stream.resume();
       },
       (error: unknown) => this.fail(error),
     );
