@@ -72,7 +72,7 @@ export type {
   TcpListenOptions,
   UnixListenOptions,
 } from "./listener.js";
-export { listen } from "./listener.js";
+export { listen, raceConnectionEnd } from "./listener.js";
 export type { MemoryConnPairOptions, MemoryPairOptions, MemoryStream } from "./memory-pair.js";
 export { memoryConnPair, memoryPair } from "./memory-pair.js";
 export type { Peeked, PeekedConn, PeekOptions, PeekStatus } from "./peek.js";

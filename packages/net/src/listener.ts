@@ -2,11 +2,14 @@ import { createServer, type Server, type Socket } from "node:net";
 import {
   type CloseOptions,
   Extensions,
+  type HasExtensions,
+  raceAbort,
   type Service,
   type Shutdown,
   ShutdownError,
   type ShutdownResult,
   SignalKey,
+  signalOf,
 } from "@tessera/core";
 import { formatSocketAddress, inetSocketAddress, parseHost, parsePort } from "./address.js";
 import { type Conn, conn } from "./conn.js";
@@ -124,6 +127,36 @@ export interface ConnectionEnd {
  */
 export function connectionEnd(extensions: Extensions): ConnectionEnd | undefined {
   return extensions.lazyArg(SignalKey, entrySignal);
+}
+
+/**
+ * Settle with `promise`, or reject with the reason of `input`'s connection ending, whichever comes first: core's
+ * `raceAbort(promise, signalOf(input))`, except that for a listener's connection (or a request forked from it)
+ * the connection is followed itself and its AbortSignal is never built (see {@link forward}'s `until`).
+ *
+ * @example
+ * ```ts
+ * const allowed = await raceConnectionEnd(policy.serve(request), conn);
+ * ```
+ */
+export function raceConnectionEnd<T>(promise: Promise<T>, input: HasExtensions): Promise<T> {
+  const end = connectionEnd(input.extensions);
+  if (end === undefined) return raceAbort(promise, signalOf(input));
+  if (end.ended) return Promise.reject(end.endReason());
+  return new Promise<T>((resolve, reject) => {
+    const watcher: EndWatcher = { connectionEnded: reject };
+    end.watch(watcher);
+    promise.then(
+      (value) => {
+        end.unwatch(watcher);
+        resolve(value);
+      },
+      (error: unknown) => {
+        end.unwatch(watcher);
+        reject(error);
+      },
+    );
+  });
 }
 
 // Per-connection state. Socket events reach it through the socket (`this` of a shared handler), so accepting a

@@ -25,8 +25,10 @@ import {
   LocalAddr,
   listen,
   PeerAddr,
+  raceConnectionEnd,
   type SocketAddress,
 } from "../src/index.js";
+import { connectionEnd } from "../src/listener.js";
 import { collect, delay, noDelayOf, once, payload, until, writeAll } from "./helpers.js";
 
 const listeners: Listener[] = [];
@@ -264,6 +266,29 @@ describe("listen (TCP)", () => {
     socket.resetAndDestroy();
     await until(() => reasons.length === 1);
     expect(reasons[0]).toBeInstanceOf(ConnectionResetError);
+  });
+
+  it("raceConnectionEnd settles with the promise, or rejects when the connection ends, without making its signal", async () => {
+    const outcomes: unknown[] = [];
+    let unmade = 0;
+    const listener = await start(
+      service(async (c: Conn) => {
+        outcomes.push(await raceConnectionEnd(Promise.resolve("first"), c));
+        const pending = raceConnectionEnd(new Promise(() => {}), { extensions: c.extensions.fork() });
+        if (connectionEnd(c.extensions) !== undefined) unmade++;
+        c.stream.resume(); // reading, so that the reset is seen
+        outcomes.push(await pending.catch((e: unknown) => e));
+        expect(signalOf(c).reason).toBe(outcomes[1]);
+      }),
+    );
+    const socket = await dial(listener);
+    await until(() => outcomes.length === 1);
+    await delay(20);
+    socket.resetAndDestroy();
+    await until(() => outcomes.length === 2);
+    expect(outcomes[0]).toBe("first");
+    expect(outcomes[1]).toBeInstanceOf(ConnectionResetError);
+    expect(unmade).toBe(1);
   });
 
   it("makes the connection's signal on first read: read only after the socket closed, it is already aborted", async () => {

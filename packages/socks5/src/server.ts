@@ -1,4 +1,4 @@
-import { raceAbort, type Service, ShutdownError, signalOf } from "@tessera/core";
+import { type Service, ShutdownError } from "@tessera/core";
 import {
   type Conn,
   type ConnectRequest,
@@ -8,6 +8,7 @@ import {
   LocalAddr,
   type Lookup,
   conn as makeConn,
+  raceConnectionEnd,
   systemLookup,
   tcpConnector,
 } from "@tessera/net";
@@ -134,7 +135,8 @@ async function serveConnection(conn: Conn, settings: ServerSettings): Promise<vo
       throw new ShutdownError("the server is shutting down");
     }
     if (settings.policy !== undefined) {
-      const allowed = await raceAbort(settings.policy.serve({ command: name, target, conn }), signalOf(conn));
+      const verdict = settings.policy.serve({ command: name, target, conn });
+      const allowed = await raceConnectionEnd(verdict, conn);
       if (!allowed)
         throw new Socks5NotAllowedError(`${name} to ${target.host}:${target.port} is not allowed`);
     }
