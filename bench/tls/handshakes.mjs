@@ -6,7 +6,8 @@
 // figure is handshakes completed / server CPU seconds (user + system). Rounds alternate the order.
 //
 // Rows: the acceptor alone (on a node:net server) and on @tessera/net's listener (what a Tessera server runs);
-// then, to show where its cost goes, net's peek followed by a bare TLSSocket (reading the ClientHello in JS and
+// then, to show where its cost goes, the acceptor with an inner service that never reads JA3/JA4 (computed on
+// first read, so never computed), net's peek followed by a bare TLSSocket (reading the ClientHello in JS and
 // replaying it, no parsing), and a bare TLSSocket on the listener (the listener's own cost).
 //
 // Uses the BUILT packages (npm run bench builds them). Options: --rounds=N (default 5), --handshakes=N per round
@@ -40,6 +41,16 @@ async function serveChild(kind, cert, key) {
       }),
   };
   const acceptor = tlsAcceptor({ config: { cert, key, alpn: ALPN } }).layer(close);
+  // The same with an inner service that never reads the fingerprints (so they are never computed): what a server
+  // that does not need JA3/JA4 pays, and by difference what computing them costs.
+  const closeOnly = {
+    serve: (c) =>
+      new Promise((resolve) => {
+        c.stream.once("close", resolve);
+        c.stream.end();
+      }),
+  };
+  const acceptorNoFingerprints = tlsAcceptor({ config: { cert, key, alpn: ALPN } }).layer(closeOnly);
   let port;
   if (kind === "node") {
     const server = tls.createServer({ cert, key, ALPNProtocols: ALPN }, (socket) => {
@@ -69,11 +80,12 @@ async function serveChild(kind, cert, key) {
     });
     await new Promise((resolve) => server.listen(0, "127.0.0.1", 511, resolve));
     port = server.address().port;
-  } else if (kind === "acceptor-on-net") {
+  } else if (kind === "acceptor-on-net" || kind === "acceptor-no-fingerprints-on-net") {
     // The acceptor alone: a node:net server hands it each socket as a Conn.
+    const service = kind === "acceptor-on-net" ? acceptor : acceptorNoFingerprints;
     const server = net.createServer((socket) => {
       socket.on("error", () => {});
-      acceptor.serve(conn(socket)).catch(() => socket.destroy());
+      service.serve(conn(socket)).catch(() => socket.destroy());
     });
     await new Promise((resolve) => server.listen(0, "127.0.0.1", 511, resolve));
     port = server.address().port;
@@ -214,6 +226,7 @@ if (process.argv[2] === "--child") {
   const servers = {
     "tlsAcceptor (JA3+JA4), node:net": await start("acceptor-on-net"),
     "tlsAcceptor (JA3+JA4), net listen": await start("acceptor-on-listen"),
+    "tlsAcceptor (no JA read), node:net": await start("acceptor-no-fingerprints-on-net"),
     "net peek + TLSSocket, node:net": await start("peek-on-net"),
     "bare TLSSocket, net listen": await start("bare-on-listen"),
     "node:tls server": await start("node"),
