@@ -105,10 +105,11 @@ function winner(socket: Socket, address: LookupAddress): HappyEyeballsWinner {
 }
 
 /**
- * The race of {@link happyEyeballs} (non-empty `addresses`, `cancel` not aborted or ended), resolving with what `finish`
- * makes of the winner (its socket, address and port): the TCP connector builds its connection there, with no winner object and no async step
- * in between. `finish` is a shared function given `arg`, so a caller makes no closure per race. If it throws,
- * the winner is destroyed and the race rejects with that error.
+ * The race of {@link happyEyeballs} (non-empty `addresses`, `cancel` not aborted or ended), resolving with what
+ * `finish` makes of the winner (its socket, address and port): the TCP connector builds its connection there,
+ * with no winner object and no async step in between. `finish` is a shared function given `arg`, so a caller
+ * makes no closure per race. If it throws, the winner is destroyed and the race rejects with that error.
+ * `cancel` is a signal, or a listener's connection followed without its signal (see {@link ConnectionEnd}).
  */
 export function raceTo<T, A>(
   addresses: readonly LookupAddress[],

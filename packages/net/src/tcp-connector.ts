@@ -95,7 +95,7 @@ export function tcpConnector(options: TcpConnectorOptions = {}): Service<Connect
       autoSelectFamily: false,
     });
 
-  /** Race the attempts over `addresses` (none aborted yet) with `timeLeft` ms of the connect's timeout. */
+  /** Race the attempts over `addresses` (`cancel` not aborted or ended) with `timeLeft` ms of the timeout left. */
   const race = (
     addresses: readonly LookupAddress[],
     host: string,
