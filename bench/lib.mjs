@@ -102,6 +102,30 @@ export function treeCpuSeconds(pid) {
 }
 
 /**
+ * Wait (at most `maxSeconds`) until fewer than `limit` TCP sockets are in TIME_WAIT, from /proc/net/sockstat.
+ * A connection-rate bench leaves tens of thousands behind for a minute; a second run started meanwhile runs out
+ * of loopback ports, and its connects fail (a SOCKS5 proxy then answers 03, network unreachable). Returns at once
+ * where /proc is missing.
+ */
+export async function waitForTimeWait(limit = 5000, maxSeconds = 90) {
+  const timeWait = () => {
+    try {
+      const match = /^TCP:.* tw (\d+)/m.exec(readFileSync("/proc/net/sockstat", "latin1"));
+      return match === null ? 0 : Number(match[1]);
+    } catch {
+      return 0;
+    }
+  };
+  let tw = timeWait();
+  if (tw < limit) return;
+  console.log(`waiting for ${tw} TCP sockets in TIME_WAIT (from an earlier run) to drain below ${limit}...`);
+  for (let waited = 0; tw >= limit && waited < maxSeconds; waited++) {
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    tw = timeWait();
+  }
+}
+
+/**
  * The value of `--name=value` on the command line, or `fallback`; a number when `fallback` is a number.
  */
 export function arg(name, fallback) {

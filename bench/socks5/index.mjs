@@ -10,7 +10,17 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { arg, median, onExit, printTable, sendToSink, startCli, startSink, treeCpuSeconds } from "../lib.mjs";
+import {
+  arg,
+  median,
+  onExit,
+  printTable,
+  sendToSink,
+  startCli,
+  startSink,
+  treeCpuSeconds,
+  waitForTimeWait,
+} from "../lib.mjs";
 
 const TOTAL = arg("bytes", 512 * 1024 * 1024);
 const ROUNDS = arg("rounds", 3);
@@ -142,6 +152,7 @@ async function startDante() {
   throw new Error("danted did not start");
 }
 
+await waitForTimeWait();
 const sink = await startSink(TOTAL);
 const sinkPort = sink.address().port;
 const tessera = await startCli(

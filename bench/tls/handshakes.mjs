@@ -19,7 +19,7 @@ import { spawn, spawnSync } from "node:child_process";
 import { once } from "node:events";
 import { connect } from "node:tls";
 import { fileURLToPath } from "node:url";
-import { arg, median, onExit, printTable } from "../lib.mjs";
+import { arg, median, onExit, printTable, waitForTimeWait } from "../lib.mjs";
 
 const self = fileURLToPath(import.meta.url);
 const ALPN = ["h2", "http/1.1"];
@@ -223,6 +223,7 @@ if (process.argv[2] === "--child") {
     return done / ((after - before) / 1e6);
   };
 
+  await waitForTimeWait();
   const servers = {
     "tlsAcceptor (JA3+JA4), node:net": await start("acceptor-on-net"),
     "tlsAcceptor (JA3+JA4), net listen": await start("acceptor-on-listen"),
