@@ -1,5 +1,5 @@
 import type { Duplex } from "node:stream";
-import { abortReason, type HasExtensions, neverAborts, type Service, signalOf } from "@tessera/core";
+import { type HasExtensions, neverAborts, type Service } from "@tessera/core";
 import { type Authority, parseAuthority } from "./address.js";
 import type { Conn } from "./conn.js";
 import { type ConnectRequest, connectRequest } from "./connect-request.js";
@@ -7,7 +7,14 @@ import { ConnectionClosedError, toSocketError } from "./errors.js";
 import { type DirectionDone, ForwardDirection } from "./forward-direction.js";
 import { ForwardBytes } from "./keys.js";
 import { ignoreError } from "./lifetime.js";
-import { type ConnectionEnd, connectionEnd, type EndWatcher } from "./listener.js";
+import {
+  type Ending,
+  type EndWatcher,
+  endedReason,
+  endingOf,
+  unwatchEnding,
+  watchEnding,
+} from "./listener.js";
 
 export interface ForwardOptions {
   /** Stop forwarding (both streams destroyed) when this aborts; rejects with its reason. */
@@ -46,15 +53,12 @@ export interface ForwardResult {
  */
 export function forward(a: Conn, b: Conn, options?: ForwardOptions): Promise<ForwardResult> {
   const until = options?.until;
-  let cancel: AbortSignal | ConnectionEnd = options?.signal ?? neverAborts();
-  if (until !== undefined) {
-    if (options?.signal !== undefined) {
-      return Promise.reject(new TypeError("forward: give `signal` or `until`, not both"));
-    }
-    cancel = connectionEnd(until.extensions) ?? signalOf(until);
+  if (until !== undefined && options?.signal !== undefined) {
+    return Promise.reject(new TypeError("forward: give `signal` or `until`, not both"));
   }
+  const ending = until !== undefined ? endingOf(until) : (options?.signal ?? neverAborts());
   return new Promise<ForwardResult>((resolve, reject) => {
-    new Forwarding(a, b, cancel, resolve, reject).start();
+    new Forwarding(a, b, ending, resolve, reject).start();
   });
 }
 
@@ -74,8 +78,7 @@ function onStreamClose(this: Tagged): void {
 class Forwarding implements DirectionDone, EndWatcher {
   readonly #a: Conn;
   readonly #b: Conn;
-  readonly #signal: AbortSignal | undefined;
-  readonly #end: ConnectionEnd | undefined;
+  readonly #ending: Ending;
   readonly #resolve: (result: ForwardResult) => void;
   readonly #reject: (error: Error) => void;
   readonly #ab: ForwardDirection;
@@ -85,14 +88,13 @@ class Forwarding implements DirectionDone, EndWatcher {
   constructor(
     a: Conn,
     b: Conn,
-    cancel: AbortSignal | ConnectionEnd,
+    ending: Ending,
     resolve: (result: ForwardResult) => void,
     reject: (error: Error) => void,
   ) {
     this.#a = a;
     this.#b = b;
-    if (cancel instanceof AbortSignal) this.#signal = cancel;
-    else this.#end = cancel;
+    this.#ending = ending;
     this.#resolve = resolve;
     this.#reject = reject;
     this.#ab = new ForwardDirection(a.stream, b.stream, this);
@@ -102,16 +104,9 @@ class Forwarding implements DirectionDone, EndWatcher {
   start(): void {
     const sa = this.#a.stream as Tagged;
     const sb = this.#b.stream as Tagged;
-    const signal = this.#signal;
-    const early = signal?.aborted
-      ? abortReason(signal)
-      : this.#end?.ended
-        ? this.#end.endReason()
-        : sa.destroyed
-          ? closedError(sa, "a")
-          : sb.destroyed
-            ? closedError(sb, "b")
-            : undefined;
+    const early =
+      endedReason(this.#ending) ??
+      (sa.destroyed ? closedError(sa, "a") : sb.destroyed ? closedError(sb, "b") : undefined);
     if (early !== undefined) {
       this.#fail(early);
       return;
@@ -122,8 +117,7 @@ class Forwarding implements DirectionDone, EndWatcher {
     sb.on("error", onStreamError);
     sa.on("close", onStreamClose);
     sb.on("close", onStreamClose);
-    if (signal !== undefined) signal.addEventListener("abort", this);
-    else this.#end!.watch(this);
+    watchEnding(this.#ending, this);
     this.#ab.start();
     this.#ba.start();
   }
@@ -152,7 +146,7 @@ class Forwarding implements DirectionDone, EndWatcher {
 
   /** The signal aborted. */
   handleEvent(): void {
-    this.#fail(abortReason(this.#signal!));
+    this.#fail(endedReason(this.#ending)!);
   }
 
   /** The connection followed (`until`) ended. */
@@ -170,8 +164,7 @@ class Forwarding implements DirectionDone, EndWatcher {
     sb.off("error", onStreamError);
     sa.off("close", onStreamClose);
     sb.off("close", onStreamClose);
-    if (this.#signal !== undefined) this.#signal.removeEventListener("abort", this);
-    else this.#end!.unwatch(this);
+    unwatchEnding(this.#ending, this);
     const ab = this.#ab.bytes;
     const ba = this.#ba.bytes;
     this.#a.extensions.insert(ForwardBytes, { read: ab, written: ba });

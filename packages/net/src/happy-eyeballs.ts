@@ -2,7 +2,7 @@ import type { Socket } from "node:net";
 import { abortReason, neverAborts } from "@tessera/core";
 import { formatHost } from "./address.js";
 import { type ConnectAttemptFailure, connectTimeout, toConnectError, UnreachableError } from "./errors.js";
-import type { ConnectionEnd, EndWatcher } from "./listener.js";
+import { type Ending, type EndWatcher, endedReason, unwatchEnding, watchEnding } from "./listener.js";
 
 /** One resolved address, as `dns.lookup(name, { all: true })` gives them. */
 export interface LookupAddress {
@@ -105,21 +105,21 @@ function winner(socket: Socket, address: LookupAddress): HappyEyeballsWinner {
 }
 
 /**
- * The race of {@link happyEyeballs} (non-empty `addresses`, `cancel` not aborted or ended), resolving with what
+ * The race of {@link happyEyeballs} (non-empty `addresses`, `ending` not ended), resolving with what
  * `finish` makes of the winner (its socket, address and port): the TCP connector builds its connection there,
  * with no winner object and no async step in between. `finish` is a shared function given `arg`, so a caller
  * makes no closure per race. If it throws, the winner is destroyed and the race rejects with that error.
- * `cancel` is a signal, or a listener's connection followed without its signal (see {@link ConnectionEnd}).
+ * `ending` is a signal, or a listener's connection followed without its signal (see {@link Ending}).
  */
 export function raceTo<T, A>(
   addresses: readonly LookupAddress[],
   options: HappyEyeballsOptions,
-  cancel: AbortSignal | ConnectionEnd,
+  ending: Ending,
   finish: (socket: Socket, address: LookupAddress, port: number, arg: A) => T,
   arg: A,
 ): Promise<T> {
   return new Promise<T>((resolve, reject) => {
-    new Race<T, A>(addresses, options, cancel, resolve, reject, finish, arg).start();
+    new Race<T, A>(addresses, options, ending, resolve, reject, finish, arg).start();
   });
 }
 
@@ -157,8 +157,7 @@ function raceTimedOut(race: RaceEvents): void {
 class Race<T, A> implements RaceEvents, EndWatcher {
   readonly #addresses: readonly LookupAddress[];
   readonly #options: HappyEyeballsOptions;
-  readonly #signal: AbortSignal | undefined;
-  readonly #end: ConnectionEnd | undefined;
+  readonly #ending: Ending;
   readonly #resolve: (value: T) => void;
   readonly #reject: (error: Error) => void;
   readonly #finish: (socket: Socket, address: LookupAddress, port: number, arg: A) => T;
@@ -176,7 +175,7 @@ class Race<T, A> implements RaceEvents, EndWatcher {
   constructor(
     addresses: readonly LookupAddress[],
     options: HappyEyeballsOptions,
-    cancel: AbortSignal | ConnectionEnd,
+    ending: Ending,
     resolve: (value: T) => void,
     reject: (error: Error) => void,
     finish: (socket: Socket, address: LookupAddress, port: number, arg: A) => T,
@@ -184,8 +183,7 @@ class Race<T, A> implements RaceEvents, EndWatcher {
   ) {
     this.#addresses = addresses;
     this.#options = options;
-    if (cancel instanceof AbortSignal) this.#signal = cancel;
-    else this.#end = cancel;
+    this.#ending = ending;
     this.#resolve = resolve;
     this.#reject = reject;
     this.#finish = finish;
@@ -194,8 +192,7 @@ class Race<T, A> implements RaceEvents, EndWatcher {
   }
 
   start(): void {
-    if (this.#signal !== undefined) this.#signal.addEventListener("abort", this);
-    else this.#end!.watch(this);
+    watchEnding(this.#ending, this);
     const timeout = this.#options.timeout;
     if (timeout !== undefined && Number.isFinite(timeout)) {
       this.#deadline = setTimeout(raceTimedOut, Math.max(0, timeout), this);
@@ -263,7 +260,7 @@ class Race<T, A> implements RaceEvents, EndWatcher {
 
   /** The signal aborted. */
   handleEvent(): void {
-    this.connectionEnded(abortReason(this.#signal!));
+    this.connectionEnded(endedReason(this.#ending)!);
   }
 
   /** The connection it connects for ended (or the signal aborted, with this reason). */
@@ -305,8 +302,7 @@ class Race<T, A> implements RaceEvents, EndWatcher {
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     if (this.#deadline !== undefined) clearTimeout(this.#deadline);
     this.#timer = undefined;
-    if (this.#signal !== undefined) this.#signal.removeEventListener("abort", this);
-    else this.#end!.unwatch(this);
+    unwatchEnding(this.#ending, this);
   }
 
   #destroyPending(): void {

@@ -1,5 +1,6 @@
 import { createServer, type Server, type Socket } from "node:net";
 import {
+  abortReason,
   type CloseOptions,
   Extensions,
   type HasExtensions,
@@ -127,6 +128,37 @@ export interface ConnectionEnd {
  */
 export function connectionEnd(extensions: Extensions): ConnectionEnd | undefined {
   return extensions.lazyArg(SignalKey, entrySignal);
+}
+
+/** What ends a wait: a signal, or a listener's connection followed without its signal (see {@link ConnectionEnd}). */
+export type Ending = AbortSignal | ConnectionEnd;
+
+/** `input`'s end: its listener's connection when that is followed without a signal, else its signal. */
+export function endingOf(input: HasExtensions): Ending {
+  return connectionEnd(input.extensions) ?? signalOf(input);
+}
+
+/** Why `ending` has ended (a signal's reason), or undefined while it has not. */
+export function endedReason(ending: Ending): Error | undefined {
+  if (ending instanceof AbortSignal) return ending.aborted ? abortReason(ending) : undefined;
+  return ending.ended ? ending.endReason() : undefined;
+}
+
+/**
+ * Have `watcher` told when `ending` ends: `connectionEnded(reason)` for a connection; for a signal, its
+ * `handleEvent`, which passes `endedReason(ending)` on to `connectionEnded`.
+ */
+export function watchEnding(ending: Ending, watcher: EndWatcher & { handleEvent(event: Event): void }): void {
+  if (ending instanceof AbortSignal) ending.addEventListener("abort", watcher);
+  else ending.watch(watcher);
+}
+
+export function unwatchEnding(
+  ending: Ending,
+  watcher: EndWatcher & { handleEvent(event: Event): void },
+): void {
+  if (ending instanceof AbortSignal) ending.removeEventListener("abort", watcher);
+  else ending.unwatch(watcher);
 }
 
 /**

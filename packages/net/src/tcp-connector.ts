@@ -18,7 +18,7 @@ import { connectTimeout, DnsError, UnreachableError } from "./errors.js";
 import { interleaveAddresses, type LookupAddress, raceTo } from "./happy-eyeballs.js";
 import { ConnectTarget, LocalAddr, PeerAddr } from "./keys.js";
 import { connectionSignal, ignoreError } from "./lifetime.js";
-import { type ConnectionEnd, connectionEnd } from "./listener.js";
+import { type Ending, endedReason, endingOf } from "./listener.js";
 
 /** Resolve a name to addresses (all of them, in the resolver's order). */
 export type Lookup = (hostname: string) => Promise<readonly LookupAddress[]>;
@@ -95,19 +95,19 @@ export function tcpConnector(options: TcpConnectorOptions = {}): Service<Connect
       autoSelectFamily: false,
     });
 
-  /** Race the attempts over `addresses` (`cancel` not aborted or ended) with `timeLeft` ms of the timeout left. */
+  /** Race the attempts over `addresses` (`ending` not ended) with `timeLeft` ms of the timeout left. */
   const race = (
     addresses: readonly LookupAddress[],
     host: string,
     port: number,
     request: ConnectRequest,
-    cancel: AbortSignal | ConnectionEnd,
+    ending: Ending,
     timeLeft: number,
   ): Promise<Conn> =>
     raceTo(
       addresses,
       { host, port, attemptDelay, connect: connectOne, timeout: timeLeft, timeoutMs: timeout },
-      cancel,
+      ending,
       connectedConn,
       request,
     );
@@ -132,16 +132,20 @@ export function tcpConnector(options: TcpConnectorOptions = {}): Service<Connect
       try {
         // For a listener's connection (a proxy's client) the race follows the connection's end itself: its
         // signal is never made (see ConnectionEnd). Otherwise, the request's signal.
-        const end = connectionEnd(request.extensions);
-        let parent: AbortSignal | undefined;
-        if (end === undefined) {
-          parent = signalOf(request);
-          if (parent.aborted) throw abortReason(parent);
-        } else if (end.ended) throw end.endReason();
+        const ending = endingOf(request);
+        const ended = endedReason(ending);
+        if (ended !== undefined) throw ended;
         const host = parseHost(request.authority.host);
         const port = parsePort(request.authority.port);
         const literal = ipFamily(host);
-        if (literal === 0) return resolveAndRace(request, host, port, parent ?? signalOf(request));
+        if (literal === 0) {
+          return resolveAndRace(
+            request,
+            host,
+            port,
+            ending instanceof AbortSignal ? ending : signalOf(request),
+          );
+        }
         if (family !== 0 && literal !== family) {
           throw new UnreachableError(
             `${host} is not an IPv${family} address (only IPv${family} is allowed)`,
@@ -154,7 +158,7 @@ export function tcpConnector(options: TcpConnectorOptions = {}): Service<Connect
         // An IP literal (a proxy's usual target) goes straight to the race, which makes the connection when it
         // wins: no async step, no winner object and no child signal per connect (the race keeps the caller's
         // signal, or the connection's end, and the whole timeout itself).
-        return race([{ address: host, family: literal }], host, port, request, parent ?? end!, timeout);
+        return race([{ address: host, family: literal }], host, port, request, ending, timeout);
       } catch (error) {
         return Promise.reject(error);
       }
