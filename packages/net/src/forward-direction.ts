@@ -56,11 +56,9 @@ export class ForwardDirection {
   #ownBuffersTried = false;
   /** Reading into an own buffer stopped until the write of its bytes completes. */
   #waitingForWrite = false;
-  /** The bulk buffer this direction holds, if any. */
+  /** The bulk buffer this direction holds, if any: the next read goes there, else into the small one. */
   #bulk: Buffer | undefined;
   #small: Buffer | undefined;
-  /** Where the next read goes. */
-  #next: Buffer | undefined;
   /** A bulk buffer to give back once the write of its bytes completes. */
   #giveBackAfterWrite: Buffer | undefined;
 
@@ -129,13 +127,12 @@ export class ForwardDirection {
     // The callbacks are made here, not per direction: only directions that moved some data need them.
     const afterWrite = (): void => this.#afterWrite();
     const onRead = (n: number, buffer: Buffer): boolean => this.#onOwnRead(n, buffer, afterWrite);
-    if (!readIntoOwnBuffer(this.src, first, onRead, () => this.#next!)) {
+    if (!readIntoOwnBuffer(this.src, first, onRead, () => (this.#bulk ?? this.#small)!)) {
       if (bulk) giveBackBulkBuffer(first);
       return;
     }
     if (bulk) this.#bulk = first;
     else this.#small = first;
-    this.#next = first;
   }
 
   #onOwnRead(n: number, buffer: Buffer, afterWrite: () => void): boolean {
@@ -146,14 +143,12 @@ export class ForwardDirection {
     if (buffer === this.#bulk) {
       if (n < buffer.length) {
         this.#small ??= Buffer.allocUnsafe(SMALL_BUFFER_SIZE);
-        this.#next = this.#small;
         this.#bulk = undefined;
         if (pending) this.#giveBackAfterWrite = buffer;
         else giveBackBulkBuffer(buffer);
       }
     } else if (n === buffer.length) {
       this.#bulk = takeBulkBuffer();
-      this.#next = this.#bulk;
     }
     if (!pending) return true;
     this.#waitingForWrite = true;
