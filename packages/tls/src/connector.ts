@@ -7,7 +7,7 @@ import {
   type SecureContextOptions,
   type TLSSocket,
 } from "node:tls";
-import { type Layer, layer, neverAborts, type Service, signalOf } from "@tessera/core";
+import { type Layer, layer, type Service, signalOf } from "@tessera/core";
 import {
   Alpn,
   type Conn,
@@ -204,10 +204,9 @@ function handshake(raw: Conn, request: ConnectRequest, s: Settings): Promise<Con
     // A server that leaves mid-handshake over a half-open stream is an 'end' with no 'close' after it.
     socket.on("end", onClose);
     socket.on("close", onClose);
+    // (A request without a signal has core's shared never-aborting one, which ignores listeners.)
     if (signal.aborted) onAbort();
-    // The shared never-aborting signal (a request without one) gets no listener: concurrent handshakes would
-    // pile up on it, as net's peek and forward avoid too.
-    else if (signal !== neverAborts()) signal.addEventListener("abort", onAbort);
+    else signal.addEventListener("abort", onAbort);
   });
 }
 
