@@ -276,10 +276,11 @@ describe("forward over real sockets", () => {
     const client = connect({ host: "127.0.0.1", port });
     client.on("error", () => {});
     await once(client, "connect");
+    const kBuffer = (stream: Record<symbol, unknown>): symbol =>
+      Object.getOwnPropertySymbols(stream).find((k) => k.description === "kBuffer")!;
     const ownBuffer = (): Buffer | null | undefined => {
       const stream = seen[0]!.stream as unknown as Record<symbol, Buffer | null>;
-      const key = Object.getOwnPropertySymbols(stream).find((k) => k.description === "kBuffer")!;
-      return stream[key];
+      return stream[kBuffer(stream)];
     };
     const burst = async (data: Buffer, expected: number): Promise<void> => {
       for (let offset = 0; offset < data.length; offset += 64 * 1024) {
@@ -297,8 +298,23 @@ describe("forward over real sockets", () => {
     // Quiet now: the last read was short, so the direction holds only its small buffer.
     expect(ownBuffer()?.length).toBe(16 * 1024);
     expect(spareBulkBuffers()).toBe(spareBefore);
+    // Every buffer the next reads go into (Node stores each in the socket's kBuffer field): the second burst must
+    // take a bulk buffer again.
+    const stream = seen[0]!.stream as unknown as Record<symbol, Buffer | null>;
+    const key = kBuffer(stream);
+    let current = stream[key];
+    const sizes = new Set<number>();
+    Object.defineProperty(stream, key, {
+      configurable: true,
+      get: () => current,
+      set: (buffer: Buffer | null) => {
+        current = buffer;
+        if (buffer) sizes.add(buffer.length);
+      },
+    });
     const second = payload(4 * 1024 * 1024);
     await burst(second, first.length + second.length);
+    expect(sizes.has(BULK_BUFFER_SIZE)).toBe(true);
     expect(Buffer.concat(received).equals(Buffer.concat([first, second]))).toBe(true);
     client.destroy();
   });
