@@ -144,19 +144,19 @@ export function endedReason(ending: Ending): Error | undefined {
   return ending.ended ? ending.endReason() : undefined;
 }
 
+/** A watcher of an {@link Ending}: its own abort listener too, for a signal. */
+export type EndingWatcher = EndWatcher & { handleEvent(event: Event): void };
+
 /**
  * Have `watcher` told when `ending` ends: `connectionEnded(reason)` for a connection; for a signal, its
  * `handleEvent`, which passes `endedReason(ending)` on to `connectionEnded`.
  */
-export function watchEnding(ending: Ending, watcher: EndWatcher & { handleEvent(event: Event): void }): void {
+export function watchEnding(ending: Ending, watcher: EndingWatcher): void {
   if (ending instanceof AbortSignal) ending.addEventListener("abort", watcher);
   else ending.watch(watcher);
 }
 
-export function unwatchEnding(
-  ending: Ending,
-  watcher: EndWatcher & { handleEvent(event: Event): void },
-): void {
+export function unwatchEnding(ending: Ending, watcher: EndingWatcher): void {
   if (ending instanceof AbortSignal) ending.removeEventListener("abort", watcher);
   else ending.unwatch(watcher);
 }
