@@ -1,12 +1,12 @@
-import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, connect as netConnect, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { connect as tlsConnect } from "node:tls";
-import { promisify } from "node:util";
 import { service, stack } from "@tessera/core";
 import { afterEach, describe, expect, it } from "vitest";
+import { curl } from "../../../test-support/curl.js";
 import { peer } from "../../../test-support/peers.js";
 import {
   type Conn,
@@ -30,7 +30,6 @@ import { delay, until } from "./helpers.js";
 // (`send-proxy-v2` with CRC32C, UNIQUE_ID, and from a TLS frontend the SSL, ALPN and AUTHORITY TLVs; its
 // health checks send LOCAL).
 
-const run = promisify(execFile);
 const fixtures = new URL("./fixtures/", import.meta.url);
 
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -197,13 +196,8 @@ describe("PROXY protocol interop", () => {
   it("curl --haproxy-protocol (v1): the recorded client is curl's own socket address", async () => {
     if (!peer("curl")) return;
     const server = await ourServer();
-    const { stdout } = await run("curl", [
-      "-sS",
-      "--max-time",
-      "10",
-      "--haproxy-protocol",
-      `http://127.0.0.1:${server.port}/x`,
-    ]);
+    const { stdout, stderr, code } = await curl("--haproxy-protocol", `http://127.0.0.1:${server.port}/x`);
+    expect({ code, stderr }).toEqual({ code: 0, stderr: "" });
     expect(stdout).toBe("ok");
     const conn = server.conns[0]!;
     expect(conn.extensions.get(ProxyProtocolHeader)).toMatchObject({
