@@ -1,4 +1,3 @@
-import { isIP } from "node:net";
 import { errorCode, type Service, service } from "@tessera/core";
 import { autoServer, type HttpClient, httpClient, Request, Response } from "@tessera/http";
 import {
@@ -16,6 +15,7 @@ import {
   type Conn,
   type ConnectRequest,
   formatAuthority,
+  ipFamily,
   memoryConnPair,
   parseAuthority,
   Sni,
@@ -187,8 +187,9 @@ function interceptedTunnel(target: Authority, mitm: Mitm): Service<Conn, void> {
 // what the origin's certificate must match, so the relay goes to it (resolved again here).
 function relayTo(target: Authority, mitm: Mitm): Service<Request, Response> {
   const byAddress = `https://${formatAuthority(target)}`;
+  const toAddress = ipFamily(target.host) !== 0;
   return service(async (request: Request) => {
-    const sni = isIP(target.host) === 0 ? undefined : request.extensions.get(Sni);
+    const sni = toAddress ? request.extensions.get(Sni) : undefined;
     const origin =
       sni === undefined ? byAddress : `https://${formatAuthority({ host: sni, port: target.port })}`;
     const headers = appendVia(withoutHopByHop(request.headers), request.version, "tessera");
