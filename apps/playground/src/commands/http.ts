@@ -51,8 +51,10 @@ function parseHeader(line: string): [string, string] {
   return [line.slice(0, colon).trim(), line.slice(colon + 1).trim()];
 }
 
-/** `http://user:password@host:port` as proxy options (the client takes credentials apart from the URL). */
-/** `--proxy URL`: an HTTP proxy (`proxy`), or a SOCKS5 one (`connector`, a connector through it). */
+/**
+ * `--proxy URL`: an HTTP proxy (`proxy`; the client takes the credentials apart from the URL), or a SOCKS5 one
+ * (`connector`, a connector through it).
+ */
 function parseProxyUrl(
   text: string,
   tunnel: boolean,
