@@ -30,19 +30,7 @@ async function serveChild(kind, cert, key) {
   const net = await import("node:net");
   const { listen, conn } = await import("@tessera/net");
   const { Fingerprints, tlsAcceptor } = await import("@tessera/tls");
-  // The inner service of the acceptor: read the fingerprints (computed on first read, so this is what makes the
-  // acceptor compute JA3 and JA4), end the TLS stream, and finish with it.
-  const close = {
-    serve: (c) =>
-      new Promise((resolve) => {
-        if (c.extensions.get(Fingerprints).ja4.fingerprint === "") throw new Error("no JA4");
-        c.stream.once("close", resolve);
-        c.stream.end();
-      }),
-  };
-  const acceptor = tlsAcceptor({ config: { cert, key, alpn: ALPN } }).layer(close);
-  // The same with an inner service that never reads the fingerprints (so they are never computed): what a server
-  // that does not need JA3/JA4 pays, and by difference what computing them costs.
+  // The inner service of the acceptor: end the TLS stream, and finish with it.
   const closeOnly = {
     serve: (c) =>
       new Promise((resolve) => {
@@ -50,6 +38,16 @@ async function serveChild(kind, cert, key) {
         c.stream.end();
       }),
   };
+  // The same after reading the fingerprints (computed on first read, so this is what makes the acceptor compute
+  // JA3 and JA4). Without it (closeOnly): what a server that does not need JA3/JA4 pays, and by difference what
+  // computing them costs.
+  const close = {
+    serve: (c) => {
+      if (c.extensions.get(Fingerprints).ja4.fingerprint === "") throw new Error("no JA4");
+      return closeOnly.serve(c);
+    },
+  };
+  const acceptor = tlsAcceptor({ config: { cert, key, alpn: ALPN } }).layer(close);
   const acceptorNoFingerprints = tlsAcceptor({ config: { cert, key, alpn: ALPN } }).layer(closeOnly);
   let port;
   if (kind === "node") {
