@@ -66,7 +66,20 @@ export function formatIpv6(bytes: Uint8Array, offset = 0): string {
  */
 export function ipv4Bytes(text: string): Buffer | undefined {
   if (!isIPv4(text)) return undefined;
-  return Buffer.from(text.split(".").map(Number));
+  // Digits and dots only (checked above): the octets go straight into the bytes, with no array of strings in
+  // between. It runs per connection (a PROXY v2 header, a SOCKS5 reply's BND address).
+  const out = Buffer.allocUnsafe(4);
+  let octet = 0;
+  let i = 0;
+  for (let k = 0; k < text.length; k++) {
+    const c = text.charCodeAt(k);
+    if (c === 0x2e) {
+      out[i++] = octet;
+      octet = 0;
+    } else octet = octet * 10 + (c - 0x30);
+  }
+  out[i] = octet;
+  return out;
 }
 
 /**

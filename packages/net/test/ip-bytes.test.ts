@@ -4,6 +4,8 @@ import { formatIpv4, formatIpv6, ipv4Bytes, ipv6Bytes } from "../src/index.js";
 describe("IP addresses as bytes", () => {
   it("IPv4 both ways, and refuses what is not a strict dotted quad", () => {
     expect(ipv4Bytes("192.0.2.1")).toEqual(Buffer.from([192, 0, 2, 1]));
+    for (const ip of ["0.0.0.0", "255.255.255.255", "10.0.0.1", "1.22.3.99", "100.64.200.7"])
+      expect(formatIpv4(ipv4Bytes(ip)!)).toBe(ip);
     expect(formatIpv4(Buffer.from([9, 9, 192, 0, 2, 1]), 2)).toBe("192.0.2.1");
     for (const bad of ["1.2.3", "1.2.3.256", "01.2.3.4", "::1", "a.b.c.d", ""])
       expect(ipv4Bytes(bad)).toBeUndefined();

@@ -1,4 +1,4 @@
-import { type Authority, type InetSocketAddress, ipFamily, ipv6Bytes, isIPv4 } from "@tessera/net";
+import { type Authority, type InetSocketAddress, ipFamily, ipv4Bytes, ipv6Bytes } from "@tessera/net";
 import { AddressType } from "./constants.js";
 
 /**
@@ -51,9 +51,7 @@ export function writeAddress(out: Buffer, offset: number, address: Socks5Address
   let at = offset;
   if (address.type === "ipv4") {
     out[at++] = AddressType.IPv4;
-    if (!isIPv4(address.host)) throw notOfItsType(address.host);
-    writeIpv4(out, at, address.host);
-    at += 4;
+    at += bytesOf(ipv4Bytes(address.host), address.host).copy(out, at);
   } else if (address.type === "ipv6") {
     out[at++] = AddressType.IPv6;
     at += bytesOf(ipv6Bytes(address.host), address.host).copy(out, at);
@@ -70,26 +68,7 @@ export function writeAddress(out: Buffer, offset: number, address: Socks5Address
   return at + 2;
 }
 
-// Every success reply carries an IPv4 BND address: its octets go straight into the reply, with no array of
-// strings and no Buffer in between (net's ipv4Bytes split/map/Buffer.from cost ~2 us per CONNECT).
-function writeIpv4(out: Buffer, at: number, dotted: string): void {
-  let octet = 0;
-  let i = at;
-  for (let k = 0; k < dotted.length; k++) {
-    const c = dotted.charCodeAt(k);
-    if (c === 0x2e) {
-      out[i++] = octet;
-      octet = 0;
-    } else octet = octet * 10 + (c - 0x30);
-  }
-  out[i] = octet;
-}
-
 function bytesOf(bytes: Buffer | undefined, host: string): Buffer {
-  if (bytes === undefined) throw notOfItsType(host);
+  if (bytes === undefined) throw new RangeError(`${JSON.stringify(host)} is not an IP address of its type`);
   return bytes;
-}
-
-function notOfItsType(host: string): RangeError {
-  return new RangeError(`${JSON.stringify(host)} is not an IP address of its type`);
 }
