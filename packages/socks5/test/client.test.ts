@@ -1,8 +1,9 @@
 import { createSocket } from "node:dgram";
 import net from "node:net";
-import { appendSignal, Extensions, type Service, stack, TesseraError } from "@tessera/core";
+import { appendSignal, Extensions, type Service, stack } from "@tessera/core";
 import {
   type Conn,
+  ConnectionClosedError,
   ConnectTarget,
   connectRequest,
   Draining,
@@ -280,7 +281,8 @@ describe("BIND", () => {
     const bound = await socks5Bind(control, { host: "0.0.0.0", port: 0 });
     control.stream.destroy();
     const [error] = await errors.wait(1);
-    expect(error).toBeInstanceOf(TesseraError);
+    // Typed as the client closing (not the 60 s bindTimeout, nor an untyped error).
+    expect(error).toBeInstanceOf(ConnectionClosedError);
     const refused = await new Promise<string | undefined>((resolve) => {
       const late = net.connect(bound.address.port, "127.0.0.1");
       late.once("connect", () => {
