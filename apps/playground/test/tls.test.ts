@@ -182,13 +182,15 @@ describe.runIf(hasCurl)("tessera proxy --mitm", () => {
     }
   });
 
-  it("passes --no-mitm-for hosts through untouched (the origin's own certificate)", async () => {
+  it("passes --no-mitm-for hosts through untouched (the origin's own certificate), over HTTP and SOCKS5", async () => {
     const { origin, proxy } = await setup("--no-mitm-for", "localhost");
     const url = `https://localhost:${origin}/direct`;
-    const through = ["-x", `http://127.0.0.1:${proxy}`, url];
-    const { stdout } = await curl("--cacert", join(dir, "origin-ca.pem"), ...through);
-    expect((JSON.parse(stdout) as EchoDocument).tls!.alpn).toBe("h2");
-    await expect(curl("--cacert", join(mitmDir, "ca.pem"), ...through)).rejects.toThrow();
+    for (const scheme of ["http", "socks5h"]) {
+      const through = ["-x", `${scheme}://127.0.0.1:${proxy}`, url];
+      const { stdout } = await curl("--cacert", join(dir, "origin-ca.pem"), ...through);
+      expect((JSON.parse(stdout) as EchoDocument).tls!.alpn).toBe("h2");
+      await expect(curl("--cacert", join(mitmDir, "ca.pem"), ...through)).rejects.toThrow();
+    }
   });
 
   it("answers 502 inside the tunnel when the origin's certificate is not trusted", async () => {
