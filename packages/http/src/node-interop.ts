@@ -7,7 +7,7 @@ import {
   type ServerResponse,
 } from "node:http";
 import type { Duplex } from "node:stream";
-import { abortReason, neverAborts, type Service, signalOf } from "@tessera/core";
+import { abortReason, type Service, signalOf } from "@tessera/core";
 import { Alpn, LocalAddr, memoryPair, PeerAddr, Sni } from "@tessera/net";
 import { Body } from "./body.js";
 import { NodeHandlerError } from "./errors.js";
@@ -188,7 +188,7 @@ export function fromNodeHandler(
         decorate(serverSide, req);
         let settled = false;
         const cleanup = (): void => {
-          if (signal !== neverAborts()) signal.removeEventListener("abort", onAbort);
+          signal.removeEventListener("abort", onAbort);
           client.destroy();
           serverSide.destroy();
         };
@@ -251,7 +251,7 @@ export function fromNodeHandler(
             ),
           );
         });
-        if (signal !== neverAborts()) signal.addEventListener("abort", onAbort, { once: true });
+        signal.addEventListener("abort", onAbort, { once: true });
         writeBody(req.body, out).catch((error: unknown) => {
           out.destroy(error instanceof Error ? error : new Error(String(error)));
         });

@@ -1,5 +1,5 @@
 import type { Duplex } from "node:stream";
-import { abortReason, type Layer, neverAborts, type Service, signalOf, TimeoutError } from "@tessera/core";
+import { abortReason, type Layer, type Service, signalOf, TimeoutError } from "@tessera/core";
 import { basicAuthorization, HttpProxy } from "@tessera/http";
 import {
   type Authority,
@@ -116,7 +116,7 @@ function handshake(
       stream.off("end", onClosed);
       stream.off("close", onClosed);
       stream.off("error", onError);
-      if (signal !== neverAborts()) signal.removeEventListener("abort", onAbort);
+      signal.removeEventListener("abort", onAbort);
     };
     const fail = (error: Error): void => {
       cleanup();
@@ -180,7 +180,7 @@ function handshake(
       onAbort();
       return;
     }
-    if (signal !== neverAborts()) signal.addEventListener("abort", onAbort, { once: true });
+    signal.addEventListener("abort", onAbort, { once: true });
     if (Number.isFinite(timeout)) {
       timer = setTimeout(
         () => fail(new TimeoutError(`the proxy did not answer CONNECT within ${timeout} ms`, timeout)),

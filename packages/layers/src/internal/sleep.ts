@@ -1,4 +1,4 @@
-import { abortReason, neverAborts } from "@tessera/core";
+import { abortReason } from "@tessera/core";
 
 /**
  * Resolve after `ms` milliseconds, or reject with {@link abortReason} as soon as `signal` aborts (the timer is
@@ -7,15 +7,14 @@ import { abortReason, neverAborts } from "@tessera/core";
 export function sleep(ms: number, signal: AbortSignal): Promise<void> {
   if (signal.aborted) return Promise.reject(abortReason(signal));
   return new Promise<void>((resolve, reject) => {
-    const watch = signal !== neverAborts();
     const onAbort = (): void => {
       clearTimeout(timer);
       reject(abortReason(signal));
     };
     const timer = setTimeout(() => {
-      if (watch) signal.removeEventListener("abort", onAbort);
+      signal.removeEventListener("abort", onAbort);
       resolve();
     }, ms);
-    if (watch) signal.addEventListener("abort", onAbort, { once: true });
+    signal.addEventListener("abort", onAbort, { once: true });
   });
 }
