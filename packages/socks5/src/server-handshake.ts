@@ -55,9 +55,13 @@ function onData(this: Tracked, chunk: Buffer): void {
   this[kHandshake]?.received(chunk);
 }
 function onEnd(this: Tracked): void {
-  this[kHandshake]?.fail(
-    new Socks5ProtocolError("truncated", "the client closed the connection during the handshake"),
-  );
+  this[kHandshake]?.peerEnded();
+}
+function onClose(this: Tracked): void {
+  this[kHandshake]?.fail(truncated());
+}
+function truncated(): Socks5ProtocolError {
+  return new Socks5ProtocolError("truncated", "the client closed the connection during the handshake");
 }
 function onError(this: Tracked, error: Error): void {
   this[kHandshake]?.fail(toSocketError(error));
@@ -83,6 +87,8 @@ export class ServerHandshake {
   #seen: Buffer = EMPTY;
   /** Waiting for the authenticator: bytes stay buffered meanwhile. */
   #busy = false;
+  /** The client ended its side while the authenticator decided: what it sent before must still be parsed. */
+  #ended = false;
   #done = false;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #resolve!: (result: HandshakeResult) => void;
@@ -109,7 +115,7 @@ export class ServerHandshake {
     stream[kHandshake] = this;
     stream.on("data", onData);
     stream.on("end", onEnd);
-    stream.on("close", onEnd);
+    stream.on("close", onClose);
     stream.on("error", onError);
     if (Number.isFinite(this.timeoutMs)) this.#timer = setTimeout(onTimeout, this.timeoutMs, this);
     // A stream paused before (by a peek, say) does not start flowing when a 'data' listener comes.
@@ -122,6 +128,15 @@ export class ServerHandshake {
     if (this.#done) return;
     this.#seen = this.#seen.length === 0 ? chunk : Buffer.concat([this.#seen, chunk]);
     if (!this.#busy) this.#parse();
+  }
+
+  /**
+   * The client ended its side. Every chunk is parsed as it comes, so the bytes seen are not a whole message,
+   * unless the authenticator is still deciding: a client may send its request (and data) and end at once.
+   */
+  peerEnded(): void {
+    if (this.#busy) this.#ended = true;
+    else this.fail(truncated());
   }
 
   fail(error: unknown): void {
@@ -138,7 +153,7 @@ export class ServerHandshake {
     stream.pause();
     stream.off("data", onData);
     stream.off("end", onEnd);
-    stream.off("close", onEnd);
+    stream.off("close", onClose);
     stream.off("error", onError);
     stream[kHandshake] = undefined;
   }
@@ -227,7 +242,9 @@ export class ServerHandshake {
         this.#conn.extensions.insert(Socks5Username, username);
         this.#phase = "request";
         this.#parse();
-        if (!this.#done) this.#stream.resume();
+        if (this.#done) return;
+        if (this.#ended) this.fail(truncated());
+        else this.#stream.resume();
       },
       (error: unknown) => this.fail(error),
     );

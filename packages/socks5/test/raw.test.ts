@@ -232,4 +232,29 @@ describe("raw bytes: byte splits and pipelining", () => {
     const rest = await raw.closed();
     expect(rest.equals(payload)).toBe(true);
   });
+
+  it("a client that sends everything and ends while the authenticator decides is still served", async () => {
+    const echo = await startEcho();
+    const slow = {
+      serve: async ({ username }: { username: string }) => {
+        await new Promise((r) => setTimeout(r, 30));
+        return username === "alice";
+      },
+    };
+    const { port, errors } = await startSocks({ authenticate: slow });
+    const raw = await rawSocket(port);
+    raw.socket.end(
+      Buffer.concat([
+        Buffer.from([5, 1, 2]),
+        encodeCredentials({ username: "alice", password: "s3cret" }),
+        connectTo("127.0.0.1", echo),
+        Buffer.from("pipelined"),
+      ]),
+    );
+    const all = await raw.closed();
+    expect([...all.subarray(0, 4)]).toEqual([5, 2, 1, 0]);
+    expect(all[5]).toBe(0);
+    expect(all.subarray(14).toString()).toBe("pipelined");
+    expect([...errors]).toEqual([]);
+  });
 });
