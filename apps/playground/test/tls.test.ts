@@ -185,12 +185,27 @@ describe.runIf(hasCurl)("tessera proxy --mitm", () => {
   it("passes --no-mitm-for hosts through untouched (the origin's own certificate), over HTTP and SOCKS5", async () => {
     const { origin, proxy } = await setup("--no-mitm-for", "localhost");
     const url = `https://localhost:${origin}/direct`;
-    for (const scheme of ["http", "socks5h"]) {
-      const through = ["-x", `${scheme}://127.0.0.1:${proxy}`, url];
-      const { stdout } = await curl("--cacert", join(dir, "origin-ca.pem"), ...through);
-      expect((JSON.parse(stdout) as EchoDocument).tls!.alpn).toBe("h2");
-      await expect(curl("--cacert", join(mitmDir, "ca.pem"), ...through)).rejects.toThrow();
+    // socks5 (curl resolves the name) and CONNECT to an address (--connect-to) name the host only in the SNI.
+    for (const through of [
+      ["-x", `http://127.0.0.1:${proxy}`],
+      ["-x", `socks5h://127.0.0.1:${proxy}`],
+      ["-x", `socks5://127.0.0.1:${proxy}`],
+      ["-x", `http://127.0.0.1:${proxy}`, "--connect-to", `localhost:${origin}:127.0.0.1:${origin}`],
+    ]) {
+      const { stdout } = await curl("--cacert", join(dir, "origin-ca.pem"), ...through, url);
+      // The origin itself saw curl's TLS (http/1.1 would mean the proxy's HTTP/1.1 side had terminated it).
+      expect((JSON.parse(stdout) as EchoDocument).tls).toMatchObject({ sni: "localhost", alpn: "h2" });
+      await expect(curl("--cacert", join(mitmDir, "ca.pem"), ...through, url)).rejects.toThrow();
     }
+    // A tunnel to an address without a bypassed SNI (none at all here) is still intercepted.
+    const other = await curl(
+      "-v",
+      "-k",
+      "-x",
+      `socks5://127.0.0.1:${proxy}`,
+      `https://127.0.0.1:${origin}/ip`,
+    );
+    expect(other.stderr).toMatch(/issuer: O=Tessera; CN=Tessera MITM CA/);
   });
 
   it("answers 502 inside the tunnel when the origin's certificate is not trusted", async () => {

@@ -15,12 +15,20 @@ import {
   type Conn,
   type ConnectRequest,
   formatAuthority,
+  forwardService,
   ipFamily,
   memoryConnPair,
   parseAuthority,
+  peekConn,
   Sni,
 } from "@tessera/net";
-import { type CertificateIssuer, certificateIssuer, tlsAcceptor, tlsConnector } from "@tessera/tls";
+import {
+  type CertificateIssuer,
+  certificateIssuer,
+  readClientHello,
+  tlsAcceptor,
+  tlsConnector,
+} from "@tessera/tls";
 import type { Logger } from "pino";
 import { fileOption, type OptionSpec, type Parsed, UsageError } from "../args.js";
 
@@ -45,12 +53,17 @@ export const mitmHelp = `MITM options (TLS interception of CONNECT tunnels, HTTP
                           inside the tunnel when it cannot be); requests and responses are logged at debug
   --ca-cert FILE          the CA certificate (PEM), e.g. from "tessera ca new"; clients must trust it
   --ca-key FILE           the CA's private key (PEM)
-  --no-mitm-for HOST      tunnel HOST untouched (repeatable; "*.example.com" matches subdomains)
+  --no-mitm-for HOST      tunnel HOST untouched (repeatable; "*.example.com" matches subdomains); a tunnel
+                          to an IP address (socks5://, CONNECT to an address) is matched by its TLS SNI
   --upstream-ca FILE      trust this CA for origins (instead of the system roots)
   --upstream-insecure     do not verify origins' certificates`;
 
-/** The CONNECT targets not to intercept: exact names and `*.suffix` patterns, case-insensitive. */
-function bypassMatcher(patterns: readonly string[]): (host: string) => boolean {
+/**
+ * The CONNECT targets not to intercept: exact names and `*.suffix` patterns, case-insensitive; undefined without
+ * patterns (then no tunnel waits for its ClientHello to decide).
+ */
+function bypassMatcher(patterns: readonly string[]): ((host: string) => boolean) | undefined {
+  if (patterns.length === 0) return undefined;
   const exact = new Set<string>();
   const suffixes: string[] = [];
   for (const p of patterns.map((x) => x.toLowerCase())) {
@@ -67,7 +80,8 @@ function bypassMatcher(patterns: readonly string[]): (host: string) => boolean {
 export interface Mitm {
   readonly issuer: CertificateIssuer;
   readonly client: HttpClient;
-  readonly bypass: (host: string) => boolean;
+  /** Whether a host (a CONNECT target, or the SNI of a tunnel to an IP address) is tunnelled untouched. */
+  readonly bypass: ((host: string) => boolean) | undefined;
   readonly logger: Logger;
 }
 
@@ -119,6 +133,7 @@ export function mitmFromArgs(args: Parsed<typeof mitmOptionSpec>, logger: Logger
 export function withMitm(
   mitm: Mitm | undefined,
   proxy: Service<Request, Response>,
+  direct: Service<ConnectRequest, Conn>,
   auth?: ProxyAuth,
 ): Service<Request, Response> {
   if (mitm === undefined) return proxy;
@@ -131,7 +146,7 @@ export function withMitm(
     } catch {
       return proxy.serve(request); // the proxy answers a bad target with its 400
     }
-    if (mitm.bypass(target.host)) return proxy.serve(request);
+    if (mitm.bypass?.(target.host) === true) return proxy.serve(request);
     const response = new Response(
       200,
       undefined,
@@ -140,7 +155,7 @@ export function withMitm(
       "HTTP/1.1",
       "Connection Established",
     );
-    return withUpgrade(response, interceptedTunnel(target, mitm));
+    return withUpgrade(response, interceptedTunnel(target, mitm, direct));
   });
 }
 
@@ -156,9 +171,9 @@ export function mitmConnector(
   if (mitm === undefined) return direct;
   return {
     serve(request: ConnectRequest): Promise<Conn> {
-      if (mitm.bypass(request.authority.host)) return direct.serve(request);
+      if (mitm.bypass?.(request.authority.host) === true) return direct.serve(request);
       const [ours, tunnel] = memoryConnPair();
-      void interceptedTunnel(request.authority, mitm).serve(tunnel);
+      void interceptedTunnel(request.authority, mitm, direct).serve(tunnel);
       return Promise.resolve(ours);
     },
   };
@@ -166,7 +181,14 @@ export function mitmConnector(
 
 // A tunnel to `target`, served as an HTTPS server of our own: the client's TLS is terminated with a certificate
 // for what it asked for (its SNI, else the tunnel's host) and each request is relayed to the origin.
-function interceptedTunnel(target: Authority, mitm: Mitm): Service<Conn, void> {
+// A tunnel to an IP address (SOCKS5 with local resolution, CONNECT to an address) names its host only in the
+// client's SNI, so with --no-mitm-for the ClientHello is read first: a bypassed SNI gets the tunnel forwarded to
+// `target` through `direct`, bytes untouched (the client then sees the origin's own certificate).
+function interceptedTunnel(
+  target: Authority,
+  mitm: Mitm,
+  direct: Service<ConnectRequest, Conn>,
+): Service<Conn, void> {
   const relay = relayTo(target, mitm);
   const https = tlsAcceptor({
     config: (hello) => ({
@@ -174,12 +196,59 @@ function interceptedTunnel(target: Authority, mitm: Mitm): Service<Conn, void> {
       alpn: ["h2", "http/1.1"],
     }),
   }).layer(autoServer({ http1: http1Server(relay), http2: http2Server(relay) }));
+  const bypass = ipFamily(target.host) === 0 ? undefined : mitm.bypass;
+  const untouched = bypass === undefined ? undefined : forwardService(direct, target);
   return {
-    serve: (conn) =>
-      https.serve(conn).catch((error: unknown) => {
+    async serve(conn) {
+      try {
+        let next = conn;
+        if (bypass !== undefined && untouched !== undefined) {
+          const peeked = await peekConn(conn, {
+            until: helloDecided,
+            max: HELLO_PEEK_MAX,
+            timeout: HELLO_TIMEOUT_MS,
+          });
+          next = peeked.conn;
+          const sni = serverNameIn(peeked.bytes);
+          if (sni !== undefined && bypass(sni)) {
+            mitm.logger.debug(
+              { target: formatAuthority(target), sni },
+              "tunnelled untouched (--no-mitm-for)",
+            );
+            await untouched.serve(next);
+            return;
+          }
+        }
+        await https.serve(next);
+      } catch (error) {
         mitm.logger.debug({ err: error, target: formatAuthority(target) }, "intercepted tunnel failed");
-      }),
+      }
+    },
   };
+}
+
+// Reading the SNI of a tunnel to an address: the acceptor's own bounds (a ClientHello of up to 16 KiB, in
+// records of any size; its handshake timeout).
+const HELLO_PEEK_MAX = 2 * 16 * 1024 + 1024;
+const HELLO_TIMEOUT_MS = 10_000;
+
+// Whether the bytes so far settle it: a whole ClientHello, or something that cannot become one (then the
+// acceptor answers it as it answers any bad hello).
+function helloDecided(bytes: Buffer): boolean {
+  try {
+    return readClientHello(bytes).status === "complete";
+  } catch {
+    return true;
+  }
+}
+
+function serverNameIn(bytes: Buffer): string | undefined {
+  try {
+    const read = readClientHello(bytes);
+    return read.status === "complete" ? read.hello.serverName : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 // Each request from the client, sent to the origin over our own TLS connection (pooled per origin).

@@ -46,8 +46,9 @@ export async function proxyCommand(argv: readonly string[], io: Io): Promise<Run
   const connectTimeout = intOption(args["connect-timeout"], "connect-timeout", 10_000, 1);
   // One --auth for all three: Basic on the HTTP side (forward proxy and --mitm), RFC 1929 on the SOCKS5 side.
   const auth = args.auth === undefined ? undefined : parseAuthOption(args.auth);
+  const connector = tcpConnector({ timeout: connectTimeout });
   const handler = forwardProxy({
-    connector: tcpConnector({ timeout: connectTimeout }),
+    connector,
     connectTimeout,
     auth,
     onError: (error, request) =>
@@ -66,7 +67,7 @@ export async function proxyCommand(argv: readonly string[], io: Io): Promise<Run
     connectTimeout,
     egress: (direct) => mitmConnector(mitm, direct),
   });
-  const http = httpServer(withMitm(mitm, handler, auth), args, settings.logger);
+  const http = httpServer(withMitm(mitm, handler, connector, auth), args, settings.logger);
   const server = socks5Or(socks5, http);
   return serve(io, settings, connectionStack(settings, server));
 }
