@@ -147,7 +147,7 @@ export function printTable(title, rows, baseline) {
   console.log(title);
   for (const r of rows) {
     const ratio = base ? ` ${(r.value / base).toFixed(2)}x ${baseline}` : "";
-    console.log(`  ${r.name.padEnd(34)} ${r.value.toFixed(1).padStart(10)} ${r.unit}${ratio}`);
+    console.log(`  ${r.name.padEnd(36)} ${r.value.toFixed(1).padStart(10)} ${r.unit}${ratio}`);
   }
 }
 

@@ -7,8 +7,10 @@
 //
 // Rows: the acceptor alone (on a node:net server) and on @tessera/net's listener (what a Tessera server runs);
 // then, to show where its cost goes, the acceptor with an inner service that never reads JA3/JA4 (computed on
-// first read, so never computed), net's peek followed by a bare TLSSocket (reading the ClientHello in JS and
-// replaying it, no parsing), and a bare TLSSocket on the listener (the listener's own cost).
+// first read, so never computed), the floor (the least any server can do to fingerprint in JavaScript: wait for
+// the first chunk, parse it as a ClientHello, put it back, hand the socket to a TLSSocket, compute JA3 and JA4;
+// no timeout, no extensions, no error handling), net's peek followed by a bare TLSSocket (reading the ClientHello
+// in JS and replaying it, no parsing), and a bare TLSSocket on the listener (the listener's own cost).
 //
 // Uses the BUILT packages (npm run bench builds them). Options: --rounds=N (default 5), --handshakes=N per round
 // (default 3000), --concurrency=N (default 32), --paired: measure each row at the same time as a node:tls run (both
@@ -75,6 +77,34 @@ async function serveChild(kind, cert, key) {
       });
       s.on("error", () => {});
       s.once("secure", () => s.end());
+    });
+    await new Promise((resolve) => server.listen(0, "127.0.0.1", 511, resolve));
+    port = server.address().port;
+  } else if (kind === "floor-on-net") {
+    // Node clients send the ClientHello in one chunk; a server that does only this could not serve anyone else.
+    const { readClientHello, ja3, ja4 } = await import("@tessera/tls");
+    const context = tls.createSecureContext({ cert, key });
+    const limits = { maxBytes: 16 * 1024 };
+    const options = {
+      isServer: true,
+      secureContext: context,
+      ALPNProtocols: Buffer.from("\x02h2", "latin1"),
+    };
+    const server = net.createServer((socket) => {
+      socket.on("error", () => {});
+      socket.once("readable", () => {
+        const chunk = socket.read();
+        const read = readClientHello(chunk, limits);
+        if (read.status !== "complete") throw new Error("the ClientHello came in pieces");
+        socket.unshift(chunk);
+        const s = new tls.TLSSocket(socket, options);
+        s.on("error", () => {});
+        s.once("secure", () => {
+          if (ja3(read.hello).hash === "" || ja4(read.hello).fingerprint === "")
+            throw new Error("no fingerprint");
+          s.end();
+        });
+      });
     });
     await new Promise((resolve) => server.listen(0, "127.0.0.1", 511, resolve));
     port = server.address().port;
@@ -226,6 +256,7 @@ if (process.argv[2] === "--child") {
     "tlsAcceptor (JA3+JA4), node:net": await start("acceptor-on-net"),
     "tlsAcceptor (JA3+JA4), net listen": await start("acceptor-on-listen"),
     "tlsAcceptor (no JA read), node:net": await start("acceptor-no-fingerprints-on-net"),
+    "floor: hello read+JA3+JA4, node:net": await start("floor-on-net"),
     "net peek + TLSSocket, node:net": await start("peek-on-net"),
     "bare TLSSocket, net listen": await start("bare-on-listen"),
     "node:tls server": await start("node"),
@@ -250,7 +281,7 @@ if (process.argv[2] === "--child") {
     for (const name of names) {
       if (name === baseline) continue;
       const all = ratios[name].map((r) => r.toFixed(2)).join(", ");
-      console.log(`  ${name.padEnd(34)} ${median(ratios[name]).toFixed(2)}x ${baseline}  [${all}]`);
+      console.log(`  ${name.padEnd(36)} ${median(ratios[name]).toFixed(2)}x ${baseline}  [${all}]`);
     }
     process.exit(0);
   }
