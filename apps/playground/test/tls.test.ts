@@ -3,10 +3,14 @@ import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import type { HttpClient } from "@tessera/http";
+import { type Conn, type ConnectRequest, connectRequest } from "@tessera/net";
 import { certificateIssuer, createCertificateAuthority } from "@tessera/tls";
+import { pino } from "pino";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { peer } from "../../../test-support/peers.js";
 import type { EchoDocument } from "../src/commands/echo.js";
+import { type Mitm, mitmConnector } from "../src/commands/mitm.js";
 import { main } from "../src/main.js";
 import { startServer, stopServers, testIo } from "./cli-helpers.js";
 
@@ -239,4 +243,30 @@ describe.runIf(hasCurl)("tessera proxy --mitm", () => {
       main(["echo", "--tls", "--cert", missing, "--key", missing], testIo().io),
     ).rejects.toMatchObject({ code: "ERR_USAGE", message: expect.stringContaining("--cert: cannot read") });
   });
+});
+
+describe("mitmConnector", () => {
+  it("closes a tunnel to an address whose client never sends its ClientHello (--no-mitm-for waits for its SNI)", async () => {
+    const mitm: Mitm = {
+      issuer: certificateIssuer({ ca: createCertificateAuthority() }),
+      client: {} as HttpClient,
+      bypass: (host) => host === "localhost",
+      logger: pino({ level: "silent" }),
+      handshakeTimeoutMs: 100,
+    };
+    let connects = 0;
+    const direct = {
+      serve: (_request: ConnectRequest): Promise<Conn> => {
+        connects++;
+        return Promise.reject(new Error("a silent tunnel is not forwarded"));
+      },
+    };
+    const ours = await mitmConnector(mitm, direct).serve(connectRequest("127.0.0.1:443"));
+    const started = Date.now();
+    // The SOCKS5 server relays from `ours` to the client: it must see the tunnel end (then so does the client).
+    ours.stream.resume();
+    await new Promise((resolve) => ours.stream.once("end", resolve));
+    expect(Date.now() - started).toBeGreaterThanOrEqual(90);
+    expect(connects).toBe(0);
+  }, 5_000);
 });

@@ -83,6 +83,8 @@ export interface Mitm {
   /** Whether a host (a CONNECT target, or the SNI of a tunnel to an IP address) is tunnelled untouched. */
   readonly bypass: ((host: string) => boolean) | undefined;
   readonly logger: Logger;
+  /** Time for the client's side of an intercepted tunnel to complete its TLS handshake, ClientHello included. */
+  readonly handshakeTimeoutMs: number;
 }
 
 /**
@@ -122,7 +124,13 @@ export function mitmFromArgs(args: Parsed<typeof mitmOptionSpec>, logger: Logger
       insecure: args["upstream-insecure"] === true,
     }),
   });
-  return { issuer, client, bypass: bypassMatcher(args["no-mitm-for"] ?? []), logger };
+  return {
+    issuer,
+    client,
+    bypass: bypassMatcher(args["no-mitm-for"] ?? []),
+    logger,
+    handshakeTimeoutMs: 10_000,
+  };
 }
 
 /**
@@ -191,6 +199,7 @@ function interceptedTunnel(
 ): Service<Conn, void> {
   const relay = relayTo(target, mitm);
   const https = tlsAcceptor({
+    handshakeTimeout: mitm.handshakeTimeoutMs,
     config: (hello) => ({
       secureContext: mitm.issuer.secureContext(hello.serverName ?? target.host),
       alpn: ["h2", "http/1.1"],
@@ -206,7 +215,11 @@ function interceptedTunnel(
           const peeked = await peekConn(conn, {
             until: helloDecided,
             max: HELLO_PEEK_MAX,
-            timeout: HELLO_TIMEOUT_MS,
+            timeout: mitm.handshakeTimeoutMs,
+          }).catch((error: unknown) => {
+            // A client that never sends its hello: nothing else will close the tunnel.
+            conn.stream.destroy();
+            throw error;
           });
           next = peeked.conn;
           const sni = serverNameIn(peeked.bytes);
@@ -227,10 +240,9 @@ function interceptedTunnel(
   };
 }
 
-// Reading the SNI of a tunnel to an address: the acceptor's own bounds (a ClientHello of up to 16 KiB, in
-// records of any size; its handshake timeout).
+// Reading the SNI of a tunnel to an address: the acceptor's own bound (a ClientHello of up to 16 KiB, in
+// records of any size).
 const HELLO_PEEK_MAX = 2 * 16 * 1024 + 1024;
-const HELLO_TIMEOUT_MS = 10_000;
 
 // Whether the bytes so far settle it: a whole ClientHello, or something that cannot become one (then the
 // acceptor answers it as it answers any bad hello).
