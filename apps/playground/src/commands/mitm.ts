@@ -197,7 +197,8 @@ function interceptedTunnel(
   mitm: Mitm,
   direct: Service<ConnectRequest, Conn>,
 ): Service<Conn, void> {
-  const relay = relayTo(target, mitm);
+  const toAddress = ipFamily(target.host) !== 0;
+  const relay = relayTo(target, toAddress, mitm);
   const https = tlsAcceptor({
     handshakeTimeout: mitm.handshakeTimeoutMs,
     config: (hello) => ({
@@ -205,32 +206,19 @@ function interceptedTunnel(
       alpn: ["h2", "http/1.1"],
     }),
   }).layer(autoServer({ http1: http1Server(relay), http2: http2Server(relay) }));
-  const bypass = ipFamily(target.host) === 0 ? undefined : mitm.bypass;
-  const untouched = bypass === undefined ? undefined : forwardService(direct, target);
+  const bypass = toAddress ? mitm.bypass : undefined;
   return {
     async serve(conn) {
       try {
-        let next = conn;
-        if (bypass !== undefined && untouched !== undefined) {
-          const peeked = await peekConn(conn, {
-            until: helloDecided,
-            max: HELLO_PEEK_MAX,
-            timeout: mitm.handshakeTimeoutMs,
-          }).catch((error: unknown) => {
-            // A client that never sends its hello: nothing else will close the tunnel.
-            conn.stream.destroy();
-            throw error;
-          });
-          next = peeked.conn;
-          const sni = serverNameIn(peeked.bytes);
-          if (sni !== undefined && bypass(sni)) {
-            mitm.logger.debug(
-              { target: formatAuthority(target), sni },
-              "tunnelled untouched (--no-mitm-for)",
-            );
-            await untouched.serve(next);
-            return;
-          }
+        if (bypass === undefined) {
+          await https.serve(conn);
+          return;
+        }
+        const { conn: next, sni } = await peekServerName(conn, mitm.handshakeTimeoutMs);
+        if (sni !== undefined && bypass(sni)) {
+          mitm.logger.debug({ target: formatAuthority(target), sni }, "tunnelled untouched (--no-mitm-for)");
+          await forwardService(direct, target).serve(next);
+          return;
         }
         await https.serve(next);
       } catch (error) {
@@ -240,35 +228,44 @@ function interceptedTunnel(
   };
 }
 
-// Reading the SNI of a tunnel to an address: the acceptor's own bound (a ClientHello of up to 16 KiB, in
-// records of any size).
+// The acceptor's own bound on a ClientHello (up to 16 KiB, in records of any size).
 const HELLO_PEEK_MAX = 2 * 16 * 1024 + 1024;
 
-// Whether the bytes so far settle it: a whole ClientHello, or something that cannot become one (then the
-// acceptor answers it as it answers any bad hello).
-function helloDecided(bytes: Buffer): boolean {
+/**
+ * The SNI of the ClientHello `conn` starts with, read without consuming it (the acceptor reads it again), and
+ * the connection to go on with. No SNI for bytes that cannot become a ClientHello: the acceptor refuses them as
+ * it refuses any bad hello. A client that sends no hello in time gets its tunnel closed (nothing else would).
+ */
+async function peekServerName(
+  conn: Conn,
+  timeoutMs: number,
+): Promise<{ conn: Conn; sni: string | undefined }> {
+  let sni: string | undefined;
+  // Parsed as it comes; the read that completes the hello is the one whose SNI is kept.
+  const until = (bytes: Buffer): boolean => {
+    try {
+      const read = readClientHello(bytes);
+      if (read.status !== "complete") return false;
+      sni = read.hello.serverName;
+      return true;
+    } catch {
+      return true;
+    }
+  };
   try {
-    return readClientHello(bytes).status === "complete";
-  } catch {
-    return true;
-  }
-}
-
-function serverNameIn(bytes: Buffer): string | undefined {
-  try {
-    const read = readClientHello(bytes);
-    return read.status === "complete" ? read.hello.serverName : undefined;
-  } catch {
-    return undefined;
+    const peeked = await peekConn(conn, { until, max: HELLO_PEEK_MAX, timeout: timeoutMs });
+    return { conn: peeked.conn, sni };
+  } catch (error) {
+    conn.stream.destroy();
+    throw error;
   }
 }
 
 // Each request from the client, sent to the origin over our own TLS connection (pooled per origin).
 // A tunnel to an IP address (SOCKS5 with local resolution) names its origin in the client's SNI: that name is
 // what the origin's certificate must match, so the relay goes to it (resolved again here).
-function relayTo(target: Authority, mitm: Mitm): Service<Request, Response> {
+function relayTo(target: Authority, toAddress: boolean, mitm: Mitm): Service<Request, Response> {
   const byAddress = `https://${formatAuthority(target)}`;
-  const toAddress = ipFamily(target.host) !== 0;
   return service(async (request: Request) => {
     const sni = toAddress ? request.extensions.get(Sni) : undefined;
     const origin =
