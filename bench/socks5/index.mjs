@@ -2,7 +2,8 @@
 // one run: bulk throughput against a direct loopback connection and Debian's danted, and connections per second
 // (handshake, CONNECT, one byte each way, close) against danted. Rounds alternate so noise hits each alike;
 // medians and ratios are printed. Each proxy's own CPU time (user + system, read from /proc for its whole process
-// tree) per GiB and per 1000 connections is printed too: on a shared machine it moves much less than speed. Run `node bench/socks5/index.mjs [--bytes=N] [--rounds=N] [--conns=N]`.
+// tree) per GiB and per 1000 connections is printed too: on a shared machine it moves much less than speed.
+// Run `node bench/socks5/index.mjs [--bytes=N] [--rounds=N] [--conns=N]`.
 // With taskset (util-linux), the proxies run on CPU 0 and this process (client and sink) on CPU 1, as in
 // PERFORMANCE.md, so a proxy that forks helpers (danted) gets no more CPU than one that does not.
 import { execFileSync, spawn, spawnSync } from "node:child_process";
