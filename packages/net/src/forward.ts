@@ -3,18 +3,12 @@ import { type HasExtensions, neverAborts, type Service } from "@tessera/core";
 import { type Authority, parseAuthority } from "./address.js";
 import type { Conn } from "./conn.js";
 import { type ConnectRequest, connectRequest } from "./connect-request.js";
+import { type Ending, type EndWatcher, endedReason, unwatchEnding, watchEnding } from "./ending.js";
 import { ConnectionClosedError, toSocketError } from "./errors.js";
 import { type DirectionDone, ForwardDirection } from "./forward-direction.js";
 import { ForwardBytes } from "./keys.js";
 import { ignoreError } from "./lifetime.js";
-import {
-  type Ending,
-  type EndWatcher,
-  endedReason,
-  endingOf,
-  unwatchEnding,
-  watchEnding,
-} from "./listener.js";
+import { endingOf } from "./listener.js";
 
 export interface ForwardOptions {
   /** Stop forwarding (both streams destroyed) when this aborts; rejects with its reason. */

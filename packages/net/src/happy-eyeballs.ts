@@ -1,8 +1,8 @@
 import type { Socket } from "node:net";
 import { abortReason, neverAborts } from "@tessera/core";
 import { formatHost } from "./address.js";
+import { type Ending, type EndWatcher, endedReason, unwatchEnding, watchEnding } from "./ending.js";
 import { type ConnectAttemptFailure, connectTimeout, toConnectError, UnreachableError } from "./errors.js";
-import { type Ending, type EndWatcher, endedReason, unwatchEnding, watchEnding } from "./listener.js";
 
 /** One resolved address, as `dns.lookup(name, { all: true })` gives them. */
 export interface LookupAddress {

@@ -14,11 +14,12 @@ import {
 import { inetSocketAddress, ipFamily, parseHost, parsePort } from "./address.js";
 import { type Conn, conn } from "./conn.js";
 import type { ConnectRequest } from "./connect-request.js";
+import { type Ending, endedReason } from "./ending.js";
 import { connectTimeout, DnsError, UnreachableError } from "./errors.js";
 import { interleaveAddresses, type LookupAddress, raceTo } from "./happy-eyeballs.js";
 import { ConnectTarget, LocalAddr, PeerAddr } from "./keys.js";
 import { connectionSignal, ignoreError } from "./lifetime.js";
-import { type Ending, endedReason, endingOf } from "./listener.js";
+import { endingOf } from "./listener.js";
 
 /** Resolve a name to addresses (all of them, in the resolver's order). */
 export type Lookup = (hostname: string) => Promise<readonly LookupAddress[]>;
